@@ -1,0 +1,42 @@
+"""The single `pagetally` entry point.
+
+Subcommands are imported lazily by name so that `pagetally agent` on a Pi never loads
+Kivy, and production code never imports the simulator unless `pagetally sim` is asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "sim": ("simulator.cli:main", "run the simulated MFD (IPP printer, SNMP agent, faults)"),
+    "agent": ("agent.daemon_cli:main", "run the agent daemon, or `agent ctl ...` to talk to it"),
+    "central": ("central.cli:main", "run the central ledger service and its admin commands"),
+    "panel": ("ui.app:main", "run the Kivy touch panel"),
+    "demo": ("demo.run:main", "run the whole system on the simulator"),
+}
+
+
+def _usage() -> str:
+    lines = ["usage: pagetally <command> [options]", "", "commands:"]
+    lines += [f"  {name:<8} {help_}" for name, (_, help_) in SUBCOMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(_usage())
+        return 0
+    name, rest = args[0], args[1:]
+    if name not in SUBCOMMANDS:
+        print(f"pagetally: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module_name, func_name = SUBCOMMANDS[name][0].split(":")
+    func = getattr(importlib.import_module(module_name), func_name)
+    return int(func(rest) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

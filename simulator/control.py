@@ -1,0 +1,172 @@
+"""JSON control endpoints under /sim/: inject faults, make copies, read the ground truth."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Literal, TypeVar
+
+import msgspec
+from aiohttp import web
+
+from simulator.engine import Engine, SimError
+from simulator.model import JobFaults
+
+T = TypeVar("T")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class JobFaultsBody(msgspec.Struct, forbid_unknown_fields=True):
+    job_id: int | None = None
+    jam_at: int | None = None
+    jam_then: Literal["abort", "continue"] = "continue"
+    paper_out_at: int | None = None
+    cancel_at: int | None = None
+
+
+class DeviceBody(msgspec.Struct, forbid_unknown_fields=True):
+    snmp: Literal["normal", "timeout", "unknown", "garbage"] | None = None
+    asleep_snmp: Literal["normal", "timeout", "unknown", "garbage"] | None = None
+    offline: bool | None = None
+    counter_save_every: int | None = None
+    toner_low: bool | None = None
+
+
+class CopyBody(msgspec.Struct, forbid_unknown_fields=True):
+    pages: int
+    color: bool = False
+    user: str = "walk-up"
+
+
+class WrapBody(msgspec.Struct, forbid_unknown_fields=True):
+    pages_before_wrap: int = 2
+
+
+class SubmitBody(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    user: str
+    pages: int
+    copies: int = 1
+    sides: str = "one-sided"
+    color: bool = False
+    hold: bool = True
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def _body(request: web.Request, kind: type[T]) -> T:
+    raw = await request.read()
+    try:
+        return msgspec.json.decode(raw or b"{}", type=kind)
+    except msgspec.ValidationError as exc:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": f"invalid request: {exc}"}), content_type="application/json"
+        ) from exc
+    except msgspec.DecodeError as exc:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": f"body is not valid JSON: {exc}"}),
+            content_type="application/json",
+        ) from exc
+
+
+def _guard(handler: Handler) -> Handler:
+    """Turn the engine's refusals into 4xx answers with the reason."""
+
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except SimError as exc:
+            status = {"not-found": 404, "bad-request": 400}.get(exc.kind, 409)
+            return _error(status, str(exc))
+
+    return wrapped
+
+
+def add_routes(app: web.Application, engine: Engine) -> None:
+    routes = web.RouteTableDef()
+
+    @routes.get("/sim/state")
+    async def state(request: web.Request) -> web.Response:
+        return web.json_response(engine.truth())
+
+    @routes.post("/sim/faults/job")
+    async def job_faults(request: web.Request) -> web.Response:
+        body = await _body(request, JobFaultsBody)
+        faults = JobFaults(body.jam_at, body.jam_then, body.paper_out_at, body.cancel_at)
+        if not faults.any():
+            return _error(400, "give at least one of jam_at, paper_out_at, cancel_at")
+        engine.set_job_faults(body.job_id, faults)
+        return web.json_response({"ok": True})
+
+    @routes.post("/sim/faults/device")
+    async def device_faults(request: web.Request) -> web.Response:
+        body = await _body(request, DeviceBody)
+        if body.counter_save_every is not None:
+            engine.set_save_every(body.counter_save_every)
+        if body.snmp is not None:
+            engine.faults.snmp = body.snmp
+        if body.asleep_snmp is not None:
+            engine.faults.asleep_snmp = body.asleep_snmp
+        if body.toner_low is not None:
+            engine.faults.toner_low = body.toner_low
+        if body.offline is not None:
+            engine.set_offline(body.offline)
+        return web.json_response({"ok": True, "faults": engine.truth()["faults"]})
+
+    @routes.post("/sim/copy")
+    async def copy(request: web.Request) -> web.Response:
+        body = await _body(request, CopyBody)
+        job = engine.make_copy(body.pages, body.color, body.user)
+        return web.json_response({"ok": True, "copy_id": job.id})
+
+    @routes.post("/sim/submit")
+    async def submit(request: web.Request) -> web.Response:
+        body = await _body(request, SubmitBody)
+        if body.pages < 1:
+            return _error(400, "pages must be at least 1")
+        job = engine.submit(name=body.name, user=body.user, pages=body.pages,
+                            copies=body.copies, sides=body.sides, color=body.color,
+                            hold_until="indefinite" if body.hold else "no-hold")
+        return web.json_response({"ok": True, "job_id": job.id})
+
+    @routes.post("/sim/jobs/{job_id:\\d+}/cancel-at-device")
+    async def cancel_at_device(request: web.Request) -> web.Response:
+        engine.cancel(int(request.match_info["job_id"]), at_device=True)
+        return web.json_response({"ok": True})
+
+    @routes.post("/sim/clear")
+    async def clear(request: web.Request) -> web.Response:
+        engine.clear()
+        return web.json_response({"ok": True})
+
+    @routes.post("/sim/sleep")
+    async def sleep(request: web.Request) -> web.Response:
+        engine.sleep_now()
+        return web.json_response({"ok": True, "asleep": engine.asleep})
+
+    @routes.post("/sim/wake")
+    async def wake(request: web.Request) -> web.Response:
+        engine.wake()
+        return web.json_response({"ok": True})
+
+    @routes.post("/sim/counters/reset")
+    async def reset(request: web.Request) -> web.Response:
+        engine.reset_counters()
+        return web.json_response({"ok": True, "counters": engine.truth()["counters"]})
+
+    @routes.post("/sim/counters/wrap")
+    async def wrap(request: web.Request) -> web.Response:
+        body = await _body(request, WrapBody)
+        engine.counters.wrap_soon(body.pages_before_wrap)
+        return web.json_response({"ok": True, "counters": engine.truth()["counters"]})
+
+    for route in routes:
+        if isinstance(route, web.RouteDef):
+            app.router.add_route(route.method, route.path, _guard(route.handler))
+
+    async def unknown(request: web.Request) -> web.Response:
+        return _error(404, f"no control endpoint {request.method} {request.path}")
+
+    app.router.add_route("*", "/sim/{tail:.*}", unknown)
