@@ -1,0 +1,1 @@
+"""The agent's local API: JSON-RPC 2.0, one object per line, on a Unix socket."""

@@ -1,0 +1,165 @@
+"""A private CUPS scheduler for tests: own config, spool and state under a temp dir, one port.
+
+The system's cupsd (if any) is left alone: this one listens only on 127.0.0.1:<free port>,
+has no domain socket, no Browsing and no DNS-SD, and its policy lets loopback clients
+administer it without a password, so `lpadmin -h 127.0.0.1:PORT` works unattended.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.helpers import Child, free_port, spawn
+
+CUPSD = "/usr/sbin/cupsd"
+SERVER_BIN = Path("/usr/lib/cups")
+DATA_DIR = Path("/usr/share/cups")
+
+_CUPSD_CONF = """\
+Listen 127.0.0.1:{port}
+ServerName 127.0.0.1
+LogLevel {log_level}
+MaxLogSize 0
+Browsing No
+BrowseLocalProtocols none
+DefaultAuthType None
+DefaultEncryption Never
+WebInterface No
+PreserveJobHistory Yes
+PreserveJobFiles No
+MaxJobs 0
+JobRetryInterval 1
+<Location />
+  Order allow,deny
+  Allow from 127.0.0.1
+</Location>
+<Policy default>
+  <Limit All>
+    Order allow,deny
+    Allow from 127.0.0.1
+  </Limit>
+</Policy>
+"""
+
+_CUPS_FILES_CONF = """\
+User {user}
+Group {group}
+SystemGroup root
+ServerRoot {root}/etc
+RequestRoot {root}/spool
+CacheDir {root}/cache
+StateDir {root}/state
+TempDir {root}/tmp
+ServerBin {server_bin}
+DataDir {data_dir}
+DocumentRoot {data_dir}/doc-root
+ErrorLog {root}/log/error_log
+AccessLog {root}/log/access_log
+PageLog {root}/log/page_log
+Printcap
+FileDevice No
+"""
+
+
+class CupsError(RuntimeError):
+    """The private scheduler refused to start or to do what a test asked."""
+
+
+@dataclass
+class Cupsd:
+    """A running private cupsd. `host` is what `-h` takes; `uri(queue)` is its IPP URI."""
+
+    child: Child
+    port: int
+    root: Path
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def uri(self, queue: str) -> str:
+        return f"ipp://127.0.0.1:{self.port}/printers/{queue}"
+
+    def error_log(self) -> str:
+        path = self.root / "log" / "error_log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def run(self, *args: str, timeout: float = 60.0) -> str:
+        """Run a CUPS client command against this scheduler; fail with its own words."""
+        env = {**os.environ, "CUPS_SERVER": self.host, "LANG": "C"}
+        env.pop("CUPS_USER", None)
+        done = subprocess.run(list(args), capture_output=True, text=True, env=env,
+                              timeout=timeout, check=False)
+        if done.returncode != 0:
+            raise CupsError(f"{' '.join(args)} failed ({done.returncode}): "
+                            f"{done.stderr.strip() or done.stdout.strip()}\n"
+                            f"--- cupsd error_log tail ---\n{self.error_log()[-3000:]}")
+        return done.stdout
+
+    def add_queue(self, name: str, device_uri: str, *, model: str = "everywhere",
+                  hold: bool = False) -> str:
+        """Create an enabled, accepting queue that forwards to `device_uri`; return its URI.
+
+        `hold=True` makes every job wait (job-hold-until-default=indefinite) until a
+        Release-Job, which is how PageTally's CUPS hold queue works.
+        """
+        args = ["lpadmin", "-h", self.host, "-p", name, "-E", "-v", device_uri, "-m", model]
+        if hold:
+            args += ["-o", "job-hold-until-default=indefinite"]
+        self.run(*args)
+        self.run("cupsenable", "-h", self.host, name)
+        self.run("cupsaccept", "-h", self.host, name)
+        return self.uri(name)
+
+    def stop(self) -> None:
+        self.child.stop()
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _write_config(root: Path, port: int, log_level: str) -> None:
+    for sub in ("etc", "etc/ppd", "spool", "spool/tmp", "cache", "state", "tmp", "log"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    # The scheduler runs filters and backends as User lp: every parent must be traversable.
+    root.chmod(0o755)
+    (root / "tmp").chmod(0o1777)
+    user, group = ("lp", "lp") if os.geteuid() == 0 else (os.getlogin(), "")
+    (root / "etc" / "cupsd.conf").write_text(_CUPSD_CONF.format(port=port, log_level=log_level))
+    files = _CUPS_FILES_CONF.format(user=user, group=group or user, root=root,
+                                    server_bin=SERVER_BIN, data_dir=DATA_DIR)
+    (root / "etc" / "cups-files.conf").write_text(files)
+
+
+def _answers(host: str) -> bool:
+    env = {**os.environ, "LANG": "C"}
+    done = subprocess.run(["lpstat", "-h", host, "-r"], capture_output=True, text=True,
+                          env=env, timeout=10, check=False)
+    return "scheduler is running" in done.stdout
+
+
+def start_cupsd(*, log_level: str = "warn", timeout: float = 20.0) -> Cupsd:
+    """Start cupsd -f on a free loopback port and wait until it answers `lpstat -r`."""
+    if not Path(CUPSD).exists():
+        raise CupsError(f"{CUPSD} is missing: install cups (apt-get install cups)")
+    root = Path(tempfile.mkdtemp(prefix="pagetally-cupsd-"))
+    port = free_port()
+    _write_config(root, port, log_level)
+    child = spawn([CUPSD, "-f", "-c", str(root / "etc" / "cupsd.conf"),
+                   "-s", str(root / "etc" / "cups-files.conf")])
+    cupsd = Cupsd(child, port, root)
+    deadline = time.monotonic() + timeout
+    while not _answers(cupsd.host):
+        if child.proc.poll() is not None or time.monotonic() > deadline:
+            cupsd.stop()
+            raise CupsError(f"cupsd did not start (exit {child.proc.returncode}):\n"
+                            f"{child.output()}\n--- error_log ---\n{cupsd.error_log()}")
+        time.sleep(0.05)
+    return cupsd
