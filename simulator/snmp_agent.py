@@ -1,17 +1,126 @@
-"""Placeholder: the SNMP agent front-end (being written)."""
+"""The simulator's SNMP v2c agent: a pysnmp command responder serving live engine values.
 
+A custom MIB instrumentation controller (rather than MibScalarInstance objects) answers
+GET/GETNEXT/GETBULK from a view rebuilt per request, so alert rows can come and go and
+fault modes can change every answer, including not answering at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
 from dataclasses import dataclass
+from typing import Any
+
+from pysnmp.carrier.asyncio.dgram import udp, udp6
+from pysnmp.entity import config
+from pysnmp.entity.engine import SnmpEngine
+from pysnmp.entity.rfc3413 import cmdrsp
+from pysnmp.entity.rfc3413.context import SnmpContext
+from pysnmp.error import PySnmpError
+from pysnmp.proto import rfc1902, rfc1905
+from pysnmp.smi import error as smi_error
+from pysnmp.smi.instrum import AbstractMibInstrumController
 
 from simulator.engine import Engine
+from simulator.snmp_mib import AlertBook, MibView, build_view
+
+log = logging.getLogger("pagetally.sim.snmp")
+
+VarBind = tuple[Any, Any]
+
+
+class SnmpStartError(Exception):
+    """The agent could not start; the message says why in plain words."""
+
+
+class _DropRequest(PySnmpError):
+    """Raised to make pysnmp drop a request silently: the "timeout" fault mode.
+
+    pysnmp's responder answers SmiError subclasses with an error PDU but swallows other
+    PySnmpErrors without a reply, which is exactly what an unresponsive printer does.
+    """
+
+
+class LiveInstrumentation(AbstractMibInstrumController):
+    """Reads the engine on every request; read-only."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.alerts = AlertBook()
+
+    def _view(self) -> MibView:
+        mode = self.engine.snmp_mode()
+        if mode == "timeout":
+            raise _DropRequest("snmp fault mode 'timeout': request dropped")
+        return build_view(self.engine, self.alerts, mode)
+
+    def read_variables(self, *var_binds: VarBind, **context: Any) -> list[VarBind]:
+        view = self._view()
+        return [(name, view.get(tuple(name))) for name, _ in var_binds]
+
+    def read_next_variables(self, *var_binds: VarBind, **context: Any) -> list[VarBind]:
+        view = self._view()
+        answers: list[VarBind] = []
+        for name, _ in var_binds:
+            found = view.next(tuple(name))
+            if found is None:
+                answers.append((name, rfc1905.endOfMibView))
+            else:
+                oid, value = found
+                answers.append((rfc1902.ObjectName(oid), value))
+        return answers
+
+    def write_variables(self, *var_binds: VarBind, **context: Any) -> list[VarBind]:
+        name = var_binds[0][0] if var_binds else None
+        raise smi_error.NotWritableError(name=name, idx=0)
 
 
 @dataclass
 class SnmpHandle:
+    """The running agent: the UDP port actually bound and a way to stop it."""
+
     port: int
+    snmp_engine: SnmpEngine
 
     def close(self) -> None:
-        """Stop answering."""
+        """Stop answering and release the socket."""
+        self.snmp_engine.close_dispatcher()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Bind the UDP socket ourselves so port 0 works and errors are plain."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise SnmpStartError(
+            f"cannot listen for SNMP on {host} UDP port {port}: {exc.strerror}"
+        ) from exc
+    sock.setblocking(False)
+    return sock
 
 
 async def start(engine: Engine, host: str, port: int, community: str) -> SnmpHandle:
-    return SnmpHandle(port)
+    """Serve SNMP v1/v2c GET, GETNEXT and GETBULK for `engine`; port 0 picks a free port."""
+    sock = _bind(host, port)
+    bound_port = sock.getsockname()[1]
+    snmp_engine = SnmpEngine()
+    transport_cls = udp6.Udp6AsyncioTransport if sock.family == socket.AF_INET6 else (
+        udp.UdpAsyncioTransport
+    )
+    domain = udp6.DOMAIN_NAME if sock.family == socket.AF_INET6 else udp.DOMAIN_NAME
+    transport = transport_cls().open_server_mode(sock=sock)
+    config.add_transport(snmp_engine, domain, transport)
+    config.add_v1_system(snmp_engine, "pagetally-sim", community)
+    context = SnmpContext(snmp_engine)
+    context.unregister_context_name(b"")
+    context.register_context_name(b"", LiveInstrumentation(engine))
+    for responder in (cmdrsp.GetCommandResponder, cmdrsp.NextCommandResponder,
+                      cmdrsp.BulkCommandResponder, cmdrsp.SetCommandResponder):
+        responder(snmp_engine, context)
+    log.info("SNMP agent on %s:%d (community %r)", host, bound_port, community)
+    return SnmpHandle(bound_port, snmp_engine)
+

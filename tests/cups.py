@@ -7,13 +7,17 @@ administer it without a password, so `lpadmin -h 127.0.0.1:PORT` works unattende
 
 from __future__ import annotations
 
+import grp
 import os
+import plistlib
+import pwd
 import shutil
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.helpers import Child, free_port, spawn
 
@@ -40,6 +44,10 @@ JobRetryInterval 1
   Allow from 127.0.0.1
 </Location>
 <Policy default>
+  JobPrivateAccess all
+  JobPrivateValues none
+  SubscriptionPrivateAccess all
+  SubscriptionPrivateValues none
   <Limit All>
     Order allow,deny
     Allow from 127.0.0.1
@@ -113,6 +121,14 @@ class Cupsd:
         if hold:
             args += ["-o", "job-hold-until-default=indefinite"]
         self.run(*args)
+        # cupsd builds the "everywhere" PPD from the device's Get-Printer-Attributes while
+        # lpadmin waits; if the device does not answer, lpadmin still exits 0 and leaves a
+        # driverless queue with no PPD. Catch that here instead of at the first print.
+        if model == "everywhere" and not (self.root / "etc" / "ppd" / f"{name}.ppd").exists():
+            raise CupsError(f"CUPS could not make an IPP Everywhere queue for {device_uri}: "
+                            "the device did not answer Get-Printer-Attributes. Use "
+                            "model='raw' for a device that is offline when the queue is made."
+                            f"\n--- cupsd error_log tail ---\n{self.error_log()[-2000:]}")
         self.run("cupsenable", "-h", self.host, name)
         self.run("cupsaccept", "-h", self.host, name)
         return self.uri(name)
@@ -131,9 +147,13 @@ def _write_config(root: Path, port: int, log_level: str) -> None:
     # The scheduler runs filters and backends as User lp: every parent must be traversable.
     root.chmod(0o755)
     (root / "tmp").chmod(0o1777)
-    user, group = ("lp", "lp") if os.geteuid() == 0 else (os.getlogin(), "")
+    # As root, cupsd drops to lp for filters and backends; otherwise it runs as the caller.
+    if os.geteuid() == 0:
+        user, group = "lp", "lp"
+    else:
+        user, group = pwd.getpwuid(os.geteuid()).pw_name, grp.getgrgid(os.getegid()).gr_name
     (root / "etc" / "cupsd.conf").write_text(_CUPSD_CONF.format(port=port, log_level=log_level))
-    files = _CUPS_FILES_CONF.format(user=user, group=group or user, root=root,
+    files = _CUPS_FILES_CONF.format(user=user, group=group, root=root,
                                     server_bin=SERVER_BIN, data_dir=DATA_DIR)
     (root / "etc" / "cups-files.conf").write_text(files)
 
@@ -163,3 +183,30 @@ def start_cupsd(*, log_level: str = "warn", timeout: float = 20.0) -> Cupsd:
                             f"{child.output()}\n--- error_log ---\n{cupsd.error_log()}")
         time.sleep(0.05)
     return cupsd
+
+
+def ipptool(uri: str, operation: str, *attrs: str, user: str = "root") -> list[dict[str, Any]]:
+    """One IPP request through CUPS's own `ipptool`, as an outside checker.
+
+    `attrs` are ipptool ATTR bodies in the operation group, e.g. "integer job-id 3".
+    Returns the response's groups after the operation group (one dict per job).
+    """
+    lines = ["{", f'NAME "{operation}"', f"OPERATION {operation}",
+             "GROUP operation-attributes-tag", "ATTR charset attributes-charset utf-8",
+             "ATTR language attributes-natural-language en",
+             f"ATTR {'uri job-uri' if '/jobs/' in uri else 'uri printer-uri'} $uri",
+             f"ATTR name requesting-user-name {user}",
+             *(f"ATTR {a}" for a in attrs), "STATUS successful-ok", "}"]
+    with tempfile.NamedTemporaryFile("w", suffix=".test") as test:
+        test.write("\n".join(lines) + "\n")
+        test.flush()
+        done = subprocess.run(["ipptool", "-X", "-T", "10", uri, test.name],
+                              capture_output=True, timeout=30, check=False)
+    try:
+        result = plistlib.loads(done.stdout)["Tests"][0]
+    except (plistlib.InvalidFileException, KeyError, IndexError, ValueError) as exc:
+        raise CupsError(f"ipptool {operation} {uri} gave no result: "
+                        f"{done.stderr.decode(errors='replace')}") from exc
+    if not result.get("Successful"):
+        raise CupsError(f"{operation} on {uri} failed: {result.get('StatusCode')}")
+    return list(result.get("ResponseAttributes", [])[1:])

@@ -1,0 +1,1 @@
+"""Identity at the device: card and code login, card conversions, rate limits, sessions."""

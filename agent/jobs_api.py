@@ -1,0 +1,92 @@
+"""The jobs.* methods: list held jobs with prices, release with a credit check, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.accounts import Balances
+from agent.api.protocol import ApiError
+from agent.denial import check_credit
+from agent.ledger.models import NewJob
+from agent.metering.holdqueue import HoldQueue
+from agent.metering.meter import Meter
+from agent.money import format_money
+from agent.pricing import PriceTable
+from drivers.ipp.client import IppError
+from drivers.ipp.models import JobInfo
+
+
+class JobsApi:
+    def __init__(self, *, printer: str, queue: HoldQueue, meter: Meter, prices: PriceTable,
+                 balances: Balances, currency: str) -> None:
+        self.printer = printer
+        self.queue = queue
+        self.meter = meter
+        self.prices = prices
+        self.balances = balances
+        self.currency = currency
+
+    def estimate(self, job: JobInfo) -> int:
+        return self.prices.cost(job.impressions or 0, color=job.color,
+                                duplex=job.sides.startswith("two-sided"), media=job.media)
+
+    async def held(self, user: str) -> list[JobInfo]:
+        try:
+            return await self.queue.held_jobs(user)
+        except IppError as exc:
+            raise ApiError("printer-unreachable", f"Cannot reach the print queue: {exc}") from exc
+
+    async def list(self, user: str) -> list[dict[str, Any]]:
+        return [self._held_json(job) for job in await self.held(user)]
+
+    def _held_json(self, job: JobInfo) -> dict[str, Any]:
+        estimate = self.estimate(job)
+        return {
+            "id": job.id,
+            "name": job.name,
+            "submitted_at": job.created_at.isoformat() if job.created_at else None,
+            "pages": job.impressions,
+            "copies": job.copies,
+            "color": job.color,
+            "duplex": job.sides.startswith("two-sided"),
+            "media": job.media,
+            "estimate": estimate,
+            "estimate_text": format_money(estimate, self.currency),
+        }
+
+    async def release(self, user: str, ids: list[int] | None) -> list[dict[str, Any]]:
+        held = {job.id: job for job in await self.held(user)}
+        wanted = list(held) if ids is None else ids
+        missing = [i for i in wanted if i not in held]
+        if missing:
+            raise ApiError("not-found", f"No held job {missing[0]} for {user}",
+                           {"ids": missing})
+        if not wanted:
+            raise ApiError("not-found", "You have no held jobs")
+        total = sum(self.estimate(held[i]) for i in wanted)
+        check_credit(await self.balances.credit(user), total, self.currency)
+        out = []
+        for job_id in wanted:
+            job = held[job_id]
+            new = NewJob(printer=self.printer, source=self.queue.source,  # type: ignore[arg-type]
+                         queue_job_id=job.id, user=user, name=job.name,
+                         impressions=job.impressions or 0, color=job.color,
+                         duplex=job.sides.startswith("two-sided"), media=job.media,
+                         estimate=self.estimate(job))
+            job_key = self.meter.enqueue(new)
+            out.append({"id": job_id, "job_key": job_key, "estimate": new.estimate,
+                        "estimate_text": format_money(new.estimate, self.currency)})
+        return out
+
+    async def delete(self, user: str, ids: list[int]) -> list[int]:
+        held = {job.id for job in await self.held(user)}
+        deleted = []
+        for job_id in ids:
+            if job_id not in held:
+                raise ApiError("not-found", f"No held job {job_id} for {user}")
+            try:
+                await self.queue.cancel(job_id)
+            except IppError as exc:
+                raise ApiError("printer-unreachable", f"Could not delete job: {exc}") from exc
+            deleted.append(job_id)
+        return deleted

@@ -1,0 +1,187 @@
+"""Versioned schema migrations for the local ledger.
+
+Each migration runs in its own transaction together with the row that records it in
+`schema_version`, so a power cut leaves the database at one version or the next, never in
+between. A database written by a newer PageTally is refused rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from agent.ledger.errors import SchemaError
+
+Step = str | Callable[[sqlite3.Connection], None]
+Migration = tuple[int, Step]
+
+
+_V1 = """
+CREATE TABLE jobs (
+    job_key TEXT PRIMARY KEY,
+    printer TEXT NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('device', 'cups')),
+    queue_job_id INTEGER NOT NULL,
+    user TEXT NOT NULL,
+    name TEXT NOT NULL,
+    impressions INTEGER NOT NULL CHECK (impressions >= 0),
+    color INTEGER NOT NULL CHECK (color IN (0, 1)),
+    duplex INTEGER NOT NULL CHECK (duplex IN (0, 1)),
+    media TEXT,
+    estimate INTEGER NOT NULL CHECK (estimate >= 0),
+    state TEXT NOT NULL CHECK (state IN ('snapshotting', 'released', 'following',
+                                         'settled', 'review', 'abandoned')),
+    printed INTEGER CHECK (printed IS NULL OR printed >= 0),
+    reason TEXT,
+    review INTEGER NOT NULL DEFAULT 0 CHECK (review IN (0, 1)),
+    review_note TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    settled_at TEXT
+);
+-- One hold-queue job can be in flight only once: a double tap cannot release it twice.
+CREATE UNIQUE INDEX jobs_in_flight ON jobs (printer, source, queue_job_id)
+    WHERE state IN ('snapshotting', 'released', 'following');
+CREATE INDEX jobs_user ON jobs (user, created_at);
+CREATE INDEX jobs_state ON jobs (state);
+
+CREATE TABLE evidence (
+    id INTEGER PRIMARY KEY,
+    job_key TEXT NOT NULL REFERENCES jobs (job_key),
+    step TEXT NOT NULL CHECK (step IN ('snapshot', 'release', 'poll', 'final')),
+    data TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX evidence_job ON evidence (job_key, id);
+
+CREATE TABLE txns (
+    txn_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    job_key TEXT,
+    kind TEXT NOT NULL CHECK (kind IN ('charge', 'refund', 'extra', 'copy', 'adjustment')),
+    type TEXT NOT NULL CHECK (type IN ('print', 'copy', 'refund', 'adjustment')),
+    user TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    reason TEXT,
+    note TEXT NOT NULL DEFAULT '',
+    occurred_at TEXT NOT NULL,
+    job_json TEXT NOT NULL DEFAULT '{}',
+    outbox TEXT NOT NULL DEFAULT 'pending' CHECK (outbox IN ('pending', 'acked', 'rejected')),
+    ack_status TEXT,
+    ack_balance INTEGER,
+    acked_at TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (job_key, kind)
+);
+CREATE INDEX txns_outbox ON txns (outbox, seq);
+CREATE INDEX txns_user ON txns (user, seq);
+"""
+
+MIGRATIONS: list[Migration] = [
+    (1, _V1),
+]
+
+
+def latest_version(migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    return max((version for version, _ in migrations), default=0)
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    """The schema version recorded in the database; 0 for an empty one."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if exists is None:
+        return 0
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(
+    conn: sqlite3.Connection, where: str, migrations: Sequence[Migration] = MIGRATIONS
+) -> int:
+    """Bring the database up to the newest version; returns the version it ends at.
+
+    `where` names the database in error messages (usually its path).
+    """
+    _check_order(migrations)
+    newest = latest_version(migrations)
+    found = current_version(conn)
+    if found > newest:
+        raise SchemaError(
+            f"the ledger database {where} was written by a newer version of PageTally "
+            f"(schema version {found}; this version understands up to {newest}). "
+            "Install the newer PageTally again, or move this database aside to start afresh."
+        )
+    for version, step in migrations:
+        if version <= found:
+            continue
+        _apply(conn, version, step, where)
+        found = version
+    return found
+
+
+def _check_order(migrations: Sequence[Migration]) -> None:
+    versions = [version for version, _ in migrations]
+    if versions != sorted(set(versions)) or (versions and versions[0] < 1):
+        raise SchemaError(f"migrations must have increasing versions from 1, got {versions}")
+
+
+def _apply(conn: sqlite3.Connection, version: int, step: Step, where: str) -> None:
+    """One migration and its schema_version row, in one IMMEDIATE transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version "
+            "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        # Another process may have migrated while we waited for the write lock.
+        if current_version(conn) >= version:
+            conn.execute("COMMIT")
+            return
+        if isinstance(step, str):
+            for statement in split_statements(step):
+                conn.execute(statement)
+        else:
+            step(conn)
+        conn.execute(
+            "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+            (version, datetime.now(UTC).isoformat(timespec="seconds")),
+        )
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        _rollback(conn)
+        raise SchemaError(
+            f"could not upgrade the ledger database {where} to schema version {version}: {exc}"
+        ) from exc
+    except BaseException:
+        _rollback(conn)
+        raise
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+def split_statements(script: str) -> list[str]:
+    """Split SQL text into complete statements (executescript would commit our transaction)."""
+    statements: list[str] = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if _has_sql(pending):
+                statements.append(pending.strip())
+            pending = ""
+    if _has_sql(pending.rstrip(";")):
+        raise SchemaError(f"incomplete SQL statement in migration: {pending.strip()[:80]!r}")
+    return statements
+
+
+def _has_sql(text: str) -> bool:
+    """True if the text holds something other than whitespace, semicolons and -- comments."""
+    lines = (line.split("--", 1)[0] for line in text.splitlines())
+    return any(line.strip(" \t;") for line in lines)

@@ -1,0 +1,392 @@
+"""The local ledger: jobs, their evidence and their money, one SQLite transaction per step.
+
+Each method that changes a job writes the state change and the transaction rows it causes
+in the same commit (the transactional outbox). The sync task later publishes `pending`
+rows; only central's ack marks them `acked`. A crash at any instant leaves either the step
+done with its money, or neither, so a restart resumes and settles each job exactly once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import uuid6
+
+from agent.ledger import payloads
+from agent.ledger.db import open_database
+from agent.ledger.errors import InvalidTransition, JobInFlight, JobNotFound
+from agent.ledger.models import (
+    SETTLED,
+    UNFINISHED,
+    AckStatus,
+    Evidence,
+    JobRow,
+    Kind,
+    NewJob,
+    Step,
+    Txn,
+    TxnType,
+    evidence_from_row,
+    job_from_row,
+    txn_from_row,
+)
+from agent.ledger.reasons import check_reason
+from agent.money import exponent
+
+_OUTBOX_FOR_ACK: dict[str, str] = {"applied": "acked", "duplicate": "acked", "rejected": "rejected"}
+_IN_FLIGHT = ", ".join(f"'{s}'" for s in UNFINISHED)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Ledger:
+    """The agent's durable record. Thread-safe: one connection guarded by a lock, so the
+    daemon may call it through `asyncio.to_thread`."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        device: str,
+        site: str,
+        currency: str = "EUR",
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        exponent(currency)  # refuse a bad currency code before touching the disk
+        self.path = Path(path)
+        self.device = device
+        self.site = site
+        self.currency = currency
+        self._clock = clock
+        self._lock = threading.RLock()
+        self.db = open_database(path)
+        self._conn: sqlite3.Connection = self.db.conn
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- jobs -------------------------------------------------------------------------
+
+    def start_job(self, job: NewJob, snapshot: dict[str, Any]) -> str:
+        """Record a release about to happen, with the counters read before it."""
+        job_key = str(uuid6.uuid7())
+        now = self._now()
+        with self._write():
+            busy = self._conn.execute(
+                f"SELECT job_key FROM jobs WHERE printer = ? AND source = ? AND queue_job_id = ?"
+                f" AND state IN ({_IN_FLIGHT})",
+                (job.printer, job.source, job.queue_job_id),
+            ).fetchone()
+            if busy is not None:
+                raise JobInFlight(
+                    f"job {job.queue_job_id} on printer {job.printer} is already being "
+                    f"released (ledger job {busy[0]})",
+                    busy[0],
+                )
+            self._conn.execute(
+                "INSERT INTO jobs (job_key, printer, source, queue_job_id, user, name,"
+                " impressions, color, duplex, media, estimate, state, review,"
+                " created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'snapshotting', 0, ?, ?)",
+                (job_key, job.printer, job.source, job.queue_job_id, job.user, job.name,
+                 job.impressions, int(job.color), int(job.duplex), job.media, job.estimate,
+                 now, now),
+            )  # fmt: skip
+            self._insert_evidence(job_key, "snapshot", snapshot, now)
+        return job_key
+
+    def mark_released(self, job_key: str, evidence: dict[str, Any]) -> Txn:
+        """Release-Job went out: charge the estimate. A second call returns the same charge."""
+        with self._write():
+            job = self._job(job_key)
+            existing = self._txn_for(job_key, "charge")
+            if existing is not None:
+                return existing
+            if job.state not in ("snapshotting", "released"):
+                raise InvalidTransition(
+                    f"job {job_key} is {job.state}; only a job being snapshotted can be released"
+                )
+            now = self._now()
+            self._set_state(job_key, "following", now)
+            self._insert_evidence(job_key, "release", evidence, now)
+            return self._insert_txn(
+                kind="charge", type_="print", user=job.user, amount=-job.estimate,
+                job_key=job_key, reason=None, note=payloads.charge_note(job),
+                job=payloads.job_detail(job, kind="charge"), now=now,
+            )  # fmt: skip
+
+    def add_evidence(self, job_key: str, step: Step, data: dict[str, Any]) -> None:
+        """Keep an observation (a poll, a counter read) so a review can be reasoned about."""
+        with self._write():
+            self._job(job_key)
+            self._insert_evidence(job_key, step, data, self._now())
+
+    def settle(
+        self,
+        job_key: str,
+        *,
+        printed: int,
+        actual_cost: int,
+        reason: str | None,
+        review: bool,
+        review_note: str | None,
+        evidence: dict[str, Any],
+        note: str | None = None,
+    ) -> Txn | None:
+        """Close a followed job: refund estimate - actual, or charge the extra.
+
+        Returns the refund or extra txn, or None when the estimate was exact. Settling a
+        settled job returns the earlier result and writes nothing.
+        """
+        check_reason(reason)
+        if printed < 0 or actual_cost < 0:
+            raise ValueError(
+                f"printed and actual_cost cannot be negative ({printed}, {actual_cost})"
+            )
+        with self._write():
+            job = self._job(job_key)
+            if job.state in SETTLED:
+                return self._txn_for(job_key, "refund") or self._txn_for(job_key, "extra")
+            if self._txn_for(job_key, "charge") is None:
+                raise InvalidTransition(
+                    f"job {job_key} is {job.state} and was never charged; "
+                    "only a released job can be settled (abandon it instead)"
+                )
+            now = self._now()
+            self._conn.execute(
+                "UPDATE jobs SET state = ?, printed = ?, reason = ?, review = ?,"
+                " review_note = ?, settled_at = ?, updated_at = ? WHERE job_key = ?",
+                ("review" if review else "settled", printed, reason, int(review),
+                 review_note, now, now, job_key),
+            )  # fmt: skip
+            self._insert_evidence(job_key, "final", evidence, now)
+            settled = self._job(job_key)
+            difference = job.estimate - actual_cost
+            if difference == 0:
+                return None
+            kind: Kind = "refund" if difference > 0 else "extra"
+            return self._insert_txn(
+                kind=kind, type_="refund" if kind == "refund" else "print", user=job.user,
+                amount=difference, job_key=job_key, reason=reason,
+                note=note or payloads.settle_note(settled, kind),
+                job=payloads.job_detail(settled, kind=kind), now=now,
+            )  # fmt: skip
+
+    def abandon(self, job_key: str, reason: str) -> None:
+        """The job was never released (release failed, user gave up): no money moves."""
+        check_reason(reason)
+        with self._write():
+            job = self._job(job_key)
+            if job.state == "abandoned":
+                return
+            if self._txn_for(job_key, "charge") is not None:
+                raise InvalidTransition(
+                    f"job {job_key} was already charged; settle it instead of abandoning it"
+                )
+            now = self._now()
+            self._conn.execute(
+                "UPDATE jobs SET state = 'abandoned', reason = ?, settled_at = ?,"
+                " updated_at = ? WHERE job_key = ?",
+                (reason, now, now, job_key),
+            )
+
+    def unfinished(self) -> list[JobRow]:
+        """Jobs a restart must resume, oldest first."""
+        return self._jobs(f"state IN ({_IN_FLIGHT}) ORDER BY created_at, job_key", ())
+
+    def job(self, job_key: str) -> JobRow:
+        with self._lock:
+            return self._job(job_key)
+
+    def jobs(self, user: str | None = None, limit: int = 100) -> list[JobRow]:
+        """Newest first."""
+        if user is None:
+            return self._jobs("1 ORDER BY created_at DESC, job_key DESC LIMIT ?", (limit,))
+        return self._jobs("user = ? ORDER BY created_at DESC, job_key DESC LIMIT ?", (user, limit))
+
+    def evidence(self, job_key: str) -> list[Evidence]:
+        with self._lock:
+            rows = self.db.query("SELECT * FROM evidence WHERE job_key = ? ORDER BY id", (job_key,))
+            return [evidence_from_row(row) for row in rows]
+
+    # -- money --------------------------------------------------------------------------
+
+    def txns(self, user: str | None = None, job_key: str | None = None) -> list[Txn]:
+        """Transactions in the order they happened (by seq)."""
+        clauses, params = [], []
+        if user is not None:
+            clauses.append("user = ?")
+            params.append(user)
+        if job_key is not None:
+            clauses.append("job_key = ?")
+            params.append(job_key)
+        where = " AND ".join(clauses) or "1"
+        return self._txns(f"{where} ORDER BY seq", tuple(params))
+
+    def user_net(self, user: str) -> int:
+        """Sum of the user's amounts, leaving out those central rejected."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COALESCE(SUM(amount), 0) FROM txns WHERE user = ? AND outbox != 'rejected'",
+                (user,),
+            ).fetchone()
+            return int(row[0])
+
+    def pending_outbox(self, limit: int = 500) -> list[Txn]:
+        """Unacknowledged transactions, oldest first: the sync task's work list."""
+        return self._txns("outbox = 'pending' ORDER BY seq LIMIT ?", (limit,))
+
+    def mark_attempted(self, txn_ids: list[str]) -> None:
+        """Count a publish attempt (for diagnostics of a stuck outbox)."""
+        with self._write():
+            self._conn.executemany(
+                "UPDATE txns SET attempts = attempts + 1 WHERE txn_id = ?",
+                [(txn_id,) for txn_id in txn_ids],
+            )
+
+    def mark_acked(self, txn_ids_with_status: list[tuple[str, AckStatus, int | None]]) -> int:
+        """Apply central's acks in one transaction; returns how many pending rows changed.
+
+        The first ack of a txn wins: later duplicates of the ack are ignored.
+        """
+        for txn_id, status, _ in txn_ids_with_status:
+            if status not in _OUTBOX_FOR_ACK:
+                raise ValueError(f"unknown ack status {status!r} for txn {txn_id}")
+        now = self._now()
+        changed = 0
+        with self._write():
+            for txn_id, status, balance in txn_ids_with_status:
+                cursor = self._conn.execute(
+                    "UPDATE txns SET outbox = ?, ack_status = ?, ack_balance = ?, acked_at = ?"
+                    " WHERE txn_id = ? AND outbox = 'pending'",
+                    (_OUTBOX_FOR_ACK[status], status, balance, now, txn_id),
+                )
+                changed += cursor.rowcount
+        return changed
+
+    def add_adjustment(
+        self, user: str, amount: int, note: str, *, reason: str | None = None
+    ) -> Txn:
+        """A manual correction (positive credits the user), with no job behind it."""
+        if amount == 0:
+            raise ValueError("an adjustment of 0 moves no money")
+        with self._write():
+            return self._insert_txn(
+                kind="adjustment", type_="adjustment", user=user, amount=amount, job_key=None,
+                reason=reason, note=note, job={"kind": "adjustment"}, now=self._now(),
+            )  # fmt: skip
+
+    def add_copy_charge(
+        self,
+        session_key: str,
+        *,
+        user: str,
+        printer: str,
+        impressions: int,
+        cost: int,
+        note: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> Txn:
+        """Charge a walk-up copy session once: a second call with the same key returns it."""
+        if impressions < 0 or cost < 0:
+            raise ValueError(f"impressions and cost cannot be negative ({impressions}, {cost})")
+        with self._write():
+            existing = self._txn_for(session_key, "copy")
+            if existing is not None:
+                return existing
+            job = {"kind": "copy", "session": session_key, "printer": printer,
+                   "impressions": impressions, **(detail or {})}  # fmt: skip
+            return self._insert_txn(
+                kind="copy", type_="copy", user=user, amount=-cost, job_key=session_key,
+                reason=None, note=note or payloads.copy_note(impressions), job=job,
+                now=self._now(),
+            )  # fmt: skip
+
+    # -- internals ----------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """One IMMEDIATE transaction: takes the write lock up front, so no upgrade deadlock."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            try:
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+
+    def _now(self) -> str:
+        return (
+            self._clock().astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        )
+
+    def _job(self, job_key: str) -> JobRow:
+        rows = list(self.db.query("SELECT * FROM jobs WHERE job_key = ?", (job_key,)))
+        if not rows:
+            raise JobNotFound(f"no job {job_key!r} in the ledger")
+        return job_from_row(rows[0])
+
+    def _jobs(self, where: str, params: tuple[Any, ...]) -> list[JobRow]:
+        with self._lock:
+            return [
+                job_from_row(r) for r in self.db.query(f"SELECT * FROM jobs WHERE {where}", params)
+            ]
+
+    def _txns(self, where: str, params: tuple[Any, ...]) -> list[Txn]:
+        with self._lock:
+            return [
+                txn_from_row(r) for r in self.db.query(f"SELECT * FROM txns WHERE {where}", params)
+            ]
+
+    def _txn_for(self, job_key: str, kind: Kind) -> Txn | None:
+        found = self._txns("job_key = ? AND kind = ?", (job_key, kind))
+        return found[0] if found else None
+
+    def _set_state(self, job_key: str, state: str, now: str) -> None:
+        self._conn.execute(
+            "UPDATE jobs SET state = ?, updated_at = ? WHERE job_key = ?", (state, now, job_key)
+        )
+
+    def _insert_evidence(self, job_key: str, step: Step, data: dict[str, Any], now: str) -> None:
+        self._conn.execute(
+            "INSERT INTO evidence (job_key, step, data, at) VALUES (?, ?, ?, ?)",
+            (job_key, step, msgspec.json.encode(data).decode(), now),
+        )
+
+    def _insert_txn(
+        self, *, kind: Kind, type_: TxnType, user: str, amount: int, job_key: str | None,
+        reason: str | None, note: str, job: dict[str, Any], now: str,
+    ) -> Txn:  # fmt: skip
+        txn_id = str(uuid6.uuid7())
+        self._conn.execute(
+            "INSERT INTO txns (txn_id, seq, job_key, kind, type, user, amount, currency, reason,"
+            " note, occurred_at, job_json)"
+            " VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM txns),"
+            " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (txn_id, job_key, kind, type_, user, amount, self.currency, reason, note, now,
+             msgspec.json.encode(job, order="sorted").decode()),
+        )  # fmt: skip
+        return self._txns("txn_id = ?", (txn_id,))[0]

@@ -1,0 +1,1 @@
+"""Metering: snapshot → release → follow → settle, each step persisted before the next."""

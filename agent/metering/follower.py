@@ -1,0 +1,126 @@
+"""Follow a released job until the device has finished with it and its counters are still."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from agent.metering.holdqueue import HoldQueue
+from agent.metering.probe import DeviceProbe, Reading
+from drivers.ipp.client import IppClient, IppError
+from drivers.ipp.models import JobInfo
+
+log = logging.getLogger("pagetally.metering")
+
+STOP_REASONS = {"media-jam-error": "jam", "media-empty-error": "paper-out",
+                "media-needed-error": "paper-out", "media-empty": "paper-out"}
+
+
+@dataclass
+class Progress:
+    """What the panel shows while a job prints."""
+
+    printed: int = 0
+    total: int = 0
+    state: str = "releasing"
+    stopped_for: str | None = None
+
+
+@dataclass
+class FollowResult:
+    job: JobInfo
+    last: Reading
+    stops: list[tuple[str, int]] = field(default_factory=list)
+    interleaved: list[str] = field(default_factory=list)
+
+
+def _printing_state(job: JobInfo) -> str:
+    name = job.state.name.lower()
+    if name == "processing_stopped":
+        return "stopped"
+    if name == "processing":
+        return "printing"
+    return "queued" if name in {"pending", "pending_held"} else name
+
+
+async def follow(
+    queue: HoldQueue,
+    probe: DeviceProbe,
+    queued: JobInfo,
+    released_at: datetime,
+    *,
+    poll_interval: float,
+    idle_polls: int,
+    on_progress: Callable[[Progress], None],
+    should_cancel: Callable[[], bool],
+) -> FollowResult:
+    """Poll until the device job is terminal and the printer idle for `idle_polls` readings
+    with unchanged counters, as PyKota does, but at sub-second polls."""
+    progress = Progress(total=queued.impressions or 0)
+    stops: list[tuple[str, int]] = []
+    still, previous = 0, None
+    device_job: JobInfo | None = None
+    cancel_sent = False
+    while True:
+        found = await _device_job(queue, queued, released_at, device_job)
+        device_job = found or device_job
+        reading = await probe.read()
+        job = device_job or await queue.queue_job(queued.id)
+        if should_cancel() and not cancel_sent and not job.terminal:
+            cancel_sent = await _cancel(queue, queued, device_job)
+        done = job.impressions_completed or 0
+        stop = next((STOP_REASONS[r] for r in (*job.state_reasons, *reading.reasons)
+                     if r in STOP_REASONS), None)
+        if stop and (not stops or stops[-1] != (stop, done)) and not job.terminal:
+            stops.append((stop, done))
+        state = _printing_state(job)
+        if (done, state, stop) != (progress.printed, progress.state, progress.stopped_for):
+            progress.printed, progress.state, progress.stopped_for = done, state, stop
+            progress.total = job.impressions or progress.total
+            on_progress(progress)
+        reached_device = device_job is not None or job.state.name.lower() != "completed"
+        if job.terminal and reached_device:
+            quiet = reading.idle and previous is not None and (
+                reading.counters() == previous.counters())
+            still = still + 1 if quiet else 0
+            if still >= idle_polls:
+                return FollowResult(job, reading, stops)
+        previous = reading
+        await asyncio.sleep(poll_interval)
+
+
+async def _device_job(queue: HoldQueue, queued: JobInfo, released_at: datetime,
+                      known: JobInfo | None) -> JobInfo | None:
+    try:
+        return await queue.device_job(queued, released_at, known.id if known else None)
+    except IppError as exc:
+        log.warning("job %d: cannot read the job from the printer: %s", queued.id, exc)
+        return None
+
+
+async def _cancel(queue: HoldQueue, queued: JobInfo, device_job: JobInfo | None) -> bool:
+    """The user pressed cancel while printing: stop the job where it is."""
+    try:
+        if device_job is not None:
+            await queue.printer.cancel(device_job.id)
+        else:
+            await queue.cancel(queued.id)
+    except IppError as exc:
+        log.warning("job %d: cancel refused: %s", queued.id, exc)
+    return True
+
+
+async def interleaved_jobs(device: IppClient, own_id: int, since: datetime,
+                           until: datetime) -> list[str]:
+    """Other jobs (prints or walk-up copies) the device processed during our window."""
+    others = []
+    for job in await device.jobs("all"):
+        if job.id == own_id or job.processing_at is None:
+            continue
+        ended = job.completed_at or until
+        if job.processing_at <= until and ended >= since and (job.impressions_completed or 0):
+            others.append(f"{job.name} #{job.id} ({job.impressions_completed} pages)")
+    return others

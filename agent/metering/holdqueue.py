@@ -1,0 +1,72 @@
+"""Where held jobs wait: the device's own hold queue, or a CUPS queue in front of it.
+
+Both are IPP; they differ in where the job prints. With CUPS the device sees a new job,
+found by user and name after release, and that device job carries the per-job count.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from drivers.ipp.client import IppClient
+from drivers.ipp.models import JobInfo
+
+
+class HoldQueue(Protocol):
+    source: str
+    printer: IppClient
+
+    async def held_jobs(self, user: str) -> list[JobInfo]: ...
+    async def release(self, job_id: int) -> None: ...
+    async def cancel(self, job_id: int) -> None: ...
+    async def queue_job(self, job_id: int) -> JobInfo: ...
+    async def device_job(self, queued: JobInfo, released_at: datetime,
+                         known_id: int | None) -> JobInfo | None: ...
+
+
+class DeviceHoldQueue:
+    """Jobs held on the printer itself: the queue job is the device job."""
+
+    source = "device"
+
+    def __init__(self, device: IppClient) -> None:
+        self.device = device
+        self.printer = device
+
+    async def held_jobs(self, user: str) -> list[JobInfo]:
+        return await self.device.held_jobs(user)
+
+    async def release(self, job_id: int) -> None:
+        await self.device.release(job_id)
+
+    async def cancel(self, job_id: int) -> None:
+        await self.device.cancel(job_id)
+
+    async def queue_job(self, job_id: int) -> JobInfo:
+        return await self.device.job(job_id)
+
+    async def device_job(self, queued: JobInfo, released_at: datetime,
+                         known_id: int | None) -> JobInfo | None:
+        return await self.device.job(queued.id)
+
+
+class CupsHoldQueue(DeviceHoldQueue):
+    """Jobs held in a CUPS queue that forwards to the device once released."""
+
+    source = "cups"
+
+    def __init__(self, cups: IppClient, device: IppClient) -> None:
+        super().__init__(cups)
+        self.printer = device
+
+    async def device_job(self, queued: JobInfo, released_at: datetime,
+                         known_id: int | None) -> JobInfo | None:
+        if known_id is not None:
+            return await self.printer.job(known_id)
+        since = released_at - timedelta(seconds=2)
+        candidates = [
+            j for j in await self.printer.jobs("all", user=queued.user)
+            if j.name == queued.name and (j.created_at or datetime.now(UTC)) >= since
+        ]
+        return min(candidates, key=lambda j: j.id) if candidates else None

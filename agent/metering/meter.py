@@ -1,0 +1,188 @@
+"""The metering state machine for one printer: snapshot → release → follow → settle.
+
+Jobs go one at a time, so the counter delta of each belongs to it alone. Every step is in
+the ledger before the next begins; `resume` picks up any job a crash left unfinished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from agent.ledger import Ledger
+from agent.ledger.models import JobRow, NewJob
+from agent.metering.crashpoint import crashpoint
+from agent.metering.decide import CounterReading, Decision, Evidence, decide
+from agent.metering.follower import FollowResult, Progress, follow, interleaved_jobs
+from agent.metering.holdqueue import HoldQueue
+from agent.metering.probe import DeviceProbe
+from agent.pricing import PriceTable
+from drivers.ipp.client import IppError
+from drivers.ipp.models import JobInfo
+
+log = logging.getLogger("pagetally.metering")
+
+Notify = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class MeterSettings:
+    poll_interval: float = 0.2
+    idle_polls: int = 3
+    counter_bits: int = 32
+    saves_every: int = 1
+    retry_interval: float = 1.0
+
+
+class Meter:
+    def __init__(self, *, ledger: Ledger, queue: HoldQueue, probe: DeviceProbe,
+                 prices: PriceTable, settings: MeterSettings, notify: Notify) -> None:
+        self.ledger = ledger
+        self.queue = queue
+        self.probe = probe
+        self.prices = prices
+        self.settings = settings
+        self.notify = notify
+        self.progress: dict[str, Progress] = {}
+        self._todo: asyncio.Queue[str] = asyncio.Queue()
+        self._cancel: set[str] = set()
+
+    def enqueue(self, job: NewJob) -> str:
+        """Record the user's release (state snapshotting) and queue it for the printer."""
+        job_key = self.ledger.start_job(job, {})
+        self.progress[job_key] = Progress(total=job.impressions, state="queued")
+        self._todo.put_nowait(job_key)
+        return job_key
+
+    def request_cancel(self, job_key: str) -> None:
+        self._cancel.add(job_key)
+
+    async def run(self) -> None:
+        """Resume what a crash left, then meter released jobs forever, one at a time."""
+        for row in self.ledger.unfinished():
+            self._todo.put_nowait(row.job_key)
+        while True:
+            job_key = await self._todo.get()
+            while True:
+                try:
+                    await self._meter(self.ledger.job(job_key))
+                    break
+                except IppError as exc:
+                    log.warning("job %s: printer unreachable (%s); retrying", job_key, exc)
+                    await asyncio.sleep(self.settings.retry_interval)
+
+    async def _meter(self, row: JobRow) -> None:
+        queued = await self.queue.queue_job(row.queue_job_id)
+        if row.state == "snapshotting":
+            if not await self._release(row, queued):
+                return
+            row = self.ledger.job(row.job_key)
+        result = await self._follow(row, queued)
+        self._settle(row, result)
+
+    async def _release(self, row: JobRow, queued: JobInfo) -> bool:
+        """Snapshot, release, charge. A crash after the IPP release is caught on resume:
+        the job is no longer held, so we charge without releasing again."""
+        if queued.state.name.lower() == "pending_held":
+            if row.job_key in self._cancel:
+                self.ledger.abandon(row.job_key, "canceled before release")
+                return False
+            reading = await self.probe.read()
+            self.ledger.add_evidence(row.job_key, "snapshot", reading.to_json())
+            crashpoint("snapshot")
+            await self.queue.release(row.queue_job_id)
+            crashpoint("release")
+        elif queued.terminal and not self._snapshot(row.job_key):
+            self.ledger.abandon(row.job_key, f"job was {queued.state.name.lower()} "
+                                             "before it was released")
+            self._publish_result(row.job_key)
+            return False
+        self.ledger.mark_released(row.job_key, {"released_at": datetime.now(UTC).isoformat()})
+        crashpoint("charge")
+        return True
+
+    def _snapshot(self, job_key: str) -> dict[str, Any] | None:
+        found = [e.data for e in self.ledger.evidence(job_key) if e.step == "snapshot" and e.data]
+        return found[-1] if found else None
+
+    def _window_start(self, job_key: str) -> datetime:
+        """The snapshot's time: anything the device printed after it is in our window."""
+        snap = self._snapshot(job_key)
+        return datetime.fromtimestamp(snap["at"], UTC) if snap else datetime.now(UTC)
+
+    async def _follow(self, row: JobRow, queued: JobInfo) -> FollowResult:
+        released_at = self._window_start(row.job_key)
+
+        def on_progress(p: Progress) -> None:
+            self.progress[row.job_key] = p
+            self.notify("job.progress", self.status(row.job_key))
+            if p.printed:
+                crashpoint("follow")
+
+        result = await follow(self.queue, self.probe, queued, released_at,
+                              poll_interval=self.settings.poll_interval,
+                              idle_polls=self.settings.idle_polls, on_progress=on_progress,
+                              should_cancel=lambda: row.job_key in self._cancel)
+        try:
+            result.interleaved = await interleaved_jobs(
+                self.queue.printer, result.job.id, released_at, datetime.now(UTC))
+        except IppError as exc:
+            log.warning("job %s: cannot list the printer's jobs (%s)", row.job_key, exc)
+        return result
+
+    def _settle(self, row: JobRow, result: FollowResult) -> None:
+        snap = self._snapshot(row.job_key) or {}
+        job = result.job
+        evidence = Evidence(
+            estimate=row.impressions,
+            job_state=job.state.name.lower(),
+            job_reasons=tuple(job.state_reasons),
+            ipp_job_count=job.impressions_completed,
+            snmp=CounterReading(snap.get("snmp_life"), result.last.snmp_life,
+                                bits=self.settings.counter_bits,
+                                saves_every=self.settings.saves_every),
+            ipp_printer=CounterReading(snap.get("ipp_total"), result.last.ipp_total, bits=None),
+            interleaved=tuple(result.interleaved),
+            stops=tuple(result.stops),
+        )
+        decision = decide(evidence)
+        cost = self.prices.cost(decision.printed, color=row.color, duplex=row.duplex,
+                                media=row.media)
+        self.ledger.settle(row.job_key, printed=decision.printed, actual_cost=cost,
+                           reason=decision.reason, review=decision.review,
+                           review_note=decision.review_note,
+                           evidence=_evidence_json(evidence, decision, result))
+        crashpoint("settle")
+        log.info("job %s settled: %d of %d impressions (%s)%s", row.job_key, decision.printed,
+                 row.impressions, decision.source, " REVIEW" if decision.review else "")
+        self._publish_result(row.job_key)
+
+    def _publish_result(self, job_key: str) -> None:
+        self.progress.pop(job_key, None)
+        self._cancel.discard(job_key)
+        self.notify("job.result", self.status(job_key))
+
+    def status(self, job_key: str) -> dict[str, Any]:
+        from agent.metering.status import job_status
+
+        return job_status(self.ledger, job_key, self.progress.get(job_key))
+
+
+def _evidence_json(ev: Evidence, decision: Decision, result: FollowResult) -> dict[str, Any]:
+    return {
+        "job_state": ev.job_state,
+        "job_reasons": list(ev.job_reasons),
+        "ipp_job_count": ev.ipp_job_count,
+        "snmp": [ev.snmp.before, ev.snmp.after],
+        "ipp_printer": [ev.ipp_printer.before, ev.ipp_printer.after],
+        "deltas": decision.deltas,
+        "interleaved": list(ev.interleaved),
+        "stops": [list(s) for s in ev.stops],
+        "source": decision.source,
+        "problems": list(result.last.problems),
+    }
+

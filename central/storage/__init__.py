@@ -1,0 +1,1 @@
+"""Ledger storage: the Protocol in `base`, the SQLite implementation in `sqlite`."""

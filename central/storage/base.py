@@ -1,0 +1,131 @@
+"""The storage interface of the central ledger, so a server database can replace SQLite later.
+
+Every method that changes money runs in one database transaction: a txn is either fully
+applied (transaction row + balance) or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from contract import TxnPayload
+
+ApplyStatus = Literal["applied", "duplicate", "rejected"]
+
+
+class StorageError(Exception):
+    """A request the ledger refuses (unknown user, code already in use, ...), in plain words."""
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    username: str
+    display_name: str
+    balance: int
+    restricted: bool
+    credit_limit: int
+    groups: tuple[str, ...] = ()
+
+    @property
+    def available(self) -> int | None:
+        """What the user may still spend; None means unrestricted (no limit)."""
+        return self.balance + self.credit_limit if self.restricted else None
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    txn_id: str
+    status: ApplyStatus
+    balance: int
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TxnRecord:
+    txn_id: str
+    username: str
+    type: str
+    amount: int
+    balance_after: int
+    currency: str
+    transacted_by: str
+    system_note: str
+    comment: str
+    occurred_at: dt.datetime
+    applied_at: dt.datetime
+    site: str
+    device: str
+    job_id: str | None
+    job_json: str | None
+    refund_of: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    txn_id: str | None
+    site: str
+    device: str
+    reason: str
+    at: dt.datetime
+
+
+class Ledger(Protocol):
+    """What central needs from a database."""
+
+    currency: str
+
+    def add_account(self, username: str, display_name: str, *, restricted: bool,
+                    credit_limit: int, groups: Sequence[str]) -> Account: ...
+
+    def update_account(self, username: str, *, display_name: str | None = None,
+                       restricted: bool | None = None, credit_limit: int | None = None,
+                       groups: Sequence[str] | None = None) -> Account: ...
+
+    def get_account(self, username: str) -> Account | None: ...
+
+    def accounts(self) -> list[Account]: ...
+
+    def set_code(self, username: str, lookup_tag: str, code_hash: str) -> None: ...
+
+    def code_hash_for_tag(self, lookup_tag: str) -> tuple[str, str] | None:
+        """(username, argon2 hash) for a lookup tag, or None."""
+        ...
+
+    def add_card(self, username: str, card_number: str) -> None: ...
+
+    def account_for_card(self, card_number: str) -> Account | None: ...
+
+    def apply_txn(self, txn: TxnPayload, transacted_by: str) -> ApplyResult: ...
+
+    def apply_batch(self, txns: Sequence[tuple[TxnPayload, str]]) -> list[ApplyResult]:
+        """Apply many txns in ONE commit; results are in input order."""
+        ...
+
+    def record_rejection(self, txn_id: str | None, site: str, device: str, reason: str,
+                         payload: bytes) -> None: ...
+
+    def rejections(self, limit: int = 100) -> list[Rejection]: ...
+
+    def get_txn(self, txn_id: str) -> TxnRecord | None: ...
+
+    def txns_for_job(self, job_id: str) -> list[TxnRecord]: ...
+
+    def refunds_of(self, txn_id: str) -> list[TxnRecord]: ...
+
+    def transactions(self, username: str, since: dt.datetime | None = None,
+                     limit: int | None = None) -> list[TxnRecord]:
+        """Newest first (in the order central applied them)."""
+        ...
+
+    def all_transactions(self) -> Iterator[TxnRecord]: ...
+
+    def record_auth_failure(self, keys: Sequence[str], at: float, window_s: float) -> None: ...
+
+    def auth_failures(self, key: str, since: float) -> list[float]:
+        """Times of failures for `key` at or after `since`, oldest first."""
+        ...
+
+    def close(self) -> None: ...

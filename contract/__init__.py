@@ -1,0 +1,71 @@
+"""MQTT contract v1, shared by the agent and central; it imports nothing else from the project.
+
+Agent side, in short: build topics with `topic()`, publish `encode(TxnPayload(...))` with QoS 1
+on `topic(site, device, "txn")`, subscribe to `topic(site, device, "ack")` and decode with
+`decode_ack()`. See docs/mqtt.md.
+"""
+
+from contract.codec import (
+    ContractError,
+    decode,
+    decode_ack,
+    decode_printer,
+    decode_request,
+    decode_response,
+    decode_status,
+    decode_txn,
+    encode,
+)
+from contract.payloads import (
+    AccountParams,
+    AccountRequest,
+    AccountResponse,
+    AccountStatement,
+    AccountSummary,
+    AckPayload,
+    AuthParams,
+    AuthRequest,
+    AuthResponse,
+    InvalidResponse,
+    JobInfo,
+    PrinterPayload,
+    RpcError,
+    RpcRequest,
+    RpcResponse,
+    StatusPayload,
+    TransactionRow,
+    TxnPayload,
+)
+from contract.topics import (
+    CENTRAL_SITE,
+    KINDS,
+    ROOT,
+    RPC_SHARED_SUBSCRIPTION,
+    TXN_SHARED_SUBSCRIPTION,
+    Topic,
+    TopicError,
+    central_status_topic,
+    device_root,
+    parse_topic,
+    topic,
+)
+
+VERSION = 1
+
+
+def json_schema() -> dict[str, object]:
+    """JSON Schema per payload name (imported lazily so `python -m contract.schema` runs clean)."""
+    from contract.schema import json_schema as build
+
+    return build()
+
+__all__ = [
+    "CENTRAL_SITE", "KINDS", "ROOT", "RPC_SHARED_SUBSCRIPTION", "TXN_SHARED_SUBSCRIPTION",
+    "VERSION", "AccountParams", "AccountRequest", "AccountResponse", "AccountStatement",
+    "AccountSummary", "AckPayload", "AuthParams", "AuthRequest", "AuthResponse",
+    "ContractError", "InvalidResponse", "JobInfo", "PrinterPayload", "RpcError", "RpcRequest",
+    "RpcResponse", "StatusPayload", "Topic", "TopicError", "TransactionRow", "TxnPayload",
+    "central_status_topic", "decode", "decode_ack", "decode_printer", "decode_request",
+    "decode_response", "decode_status", "decode_txn", "device_root", "encode", "json_schema",
+    "parse_topic", "topic",
+]

@@ -1,0 +1,92 @@
+"""Each metering rule on its own, from evidence alone."""
+
+from __future__ import annotations
+
+from agent.metering.decide import CounterReading, Evidence, counter_delta, decide
+
+WRAP = 2**32
+
+
+def ev(**kw: object) -> Evidence:
+    base: dict[str, object] = {"estimate": 10, "job_state": "completed"}
+    base.update(kw)
+    return Evidence(**base)  # type: ignore[arg-type]
+
+
+def test_counter_and_ipp_agree_is_exact() -> None:
+    d = decide(ev(ipp_job_count=10, snmp=CounterReading(100, 110)))
+    assert (d.printed, d.review, d.source, d.reason) == (10, False, "counter+ipp", "completed")
+
+
+def test_jam_abort_charges_pages_marked_with_reason_and_page() -> None:
+    d = decide(ev(job_state="aborted", job_reasons=("aborted-by-system",), ipp_job_count=3,
+                  snmp=CounterReading(50, 53), stops=(("jam", 3),)))
+    assert (d.printed, d.review, d.reason, d.at_page) == (3, False, "jam", 3)
+
+
+def test_canceled_before_printing_is_never_started() -> None:
+    d = decide(ev(job_state="canceled", ipp_job_count=0, snmp=CounterReading(7, 7)))
+    assert (d.printed, d.reason) == (0, "never-started")
+
+
+def test_cancel_at_device_is_exact() -> None:
+    d = decide(ev(job_state="canceled", job_reasons=("job-canceled-at-device",),
+                  ipp_job_count=4, snmp=CounterReading(0, 4)))
+    assert (d.printed, d.review, d.reason, d.at_page) == (4, False, "canceled-at-device", 4)
+
+
+def test_counter32_wrap_is_handled() -> None:
+    assert counter_delta(CounterReading(WRAP - 3, 7), 10).value == 10
+    d = decide(ev(ipp_job_count=10, snmp=CounterReading(WRAP - 3, 7)))
+    assert (d.printed, d.review) == (10, False)
+
+
+def test_counter_decrease_is_a_reset_and_goes_to_review_at_estimate() -> None:
+    d = decide(ev(ipp_job_count=10, snmp=CounterReading(5000, 10)))
+    assert (d.printed, d.review, d.source) == (10, True, "estimate")
+    assert d.review_note is not None and "reset" in d.review_note
+
+
+def test_conflict_charges_estimate_and_reviews_with_evidence() -> None:
+    d = decide(ev(estimate=10, ipp_job_count=8, snmp=CounterReading(0, 6)))
+    assert (d.printed, d.review) == (10, True)
+    assert d.review_note == "counter delta 6 and IPP job count 8 disagree"
+    assert d.deltas["snmp"] == 6
+
+
+def test_interleaved_copy_makes_delta_untrusted_and_ipp_is_used() -> None:
+    d = decide(ev(ipp_job_count=10, snmp=CounterReading(0, 13), interleaved=("Copy #9 (3)",)))
+    assert (d.printed, d.review, d.source) == (10, False, "ipp")
+
+
+def test_only_counter_trustworthy_is_used() -> None:
+    d = decide(ev(estimate=10, ipp_job_count=None, snmp=CounterReading(0, 6),
+                  job_state="aborted"))
+    assert (d.printed, d.review, d.source) == (6, False, "counter")
+
+
+def test_saves_every_ten_agrees_within_granularity() -> None:
+    reading = CounterReading(20, 30, saves_every=10)
+    d = decide(ev(estimate=13, ipp_job_count=13, snmp=reading))
+    assert (d.printed, d.review) == (13, False)
+
+
+def test_saves_every_ten_alone_is_not_exact() -> None:
+    d = decide(ev(estimate=13, snmp=CounterReading(20, 30, saves_every=10)))
+    assert (d.printed, d.review) == (13, True)
+
+
+def test_nothing_known_charges_estimate_and_reviews() -> None:
+    d = decide(ev(estimate=7))
+    assert (d.printed, d.review, d.source) == (7, True, "estimate")
+
+
+def test_ipp_printer_counter_stands_in_when_snmp_is_asleep() -> None:
+    d = decide(ev(ipp_job_count=10, snmp=CounterReading(None, 110),
+                  ipp_printer=CounterReading(40, 50, bits=None)))
+    assert (d.printed, d.review, d.source) == (10, False, "counter+ipp")
+
+
+def test_more_printed_than_estimated_is_charged() -> None:
+    d = decide(ev(estimate=10, ipp_job_count=12, snmp=CounterReading(0, 12)))
+    assert (d.printed, d.review) == (12, False)

@@ -1,0 +1,174 @@
+"""Every user-facing string of the panel, in one place so it can be translated.
+
+Placeholders use `str.format` names; a translation keeps the names and may reorder them.
+Amounts arrive from the agent already formatted (`*_text`), so no currency logic lives here.
+"""
+
+from __future__ import annotations
+
+APP_TITLE = "PageTally"
+
+# Idle
+IDLE_PROMPT = "Swipe your card or enter your code"
+IDLE_ENTER_CODE = "Enter code"
+IDLE_LEARN = "Learn how to print"
+IDLE_DEVICES = "Set up my devices"
+IDLE_ALERTS = "Printer alerts ({count})"
+OFFLINE_BADGE = "Offline"
+AGENT_DOWN = "Starting up, please wait"
+PRINTER_STATE = {
+    "idle": "Ready",
+    "printing": "Printing",
+    "stopped": "Needs attention",
+    "asleep": "Asleep: it wakes up when you print",
+    "unknown": "Status unknown",
+}
+PRINTER_UNKNOWN_NAME = "Printer"
+LOGGED_OUT_TIMEOUT = "You were logged out because the panel was not used for a while."
+LOGGED_OUT = "You are logged out. Thank you."
+
+# Keypad
+KEYPAD_TITLE = "Enter your code"
+KEYPAD_HINT = "Type your access code, then OK"
+KEYPAD_CLEAR = "Clear"
+KEYPAD_DELETE = "Delete"
+KEYPAD_BACK = "Back"
+KEYPAD_OK = "OK"
+KEYPAD_CHECKING = "Checking your code..."
+KEYPAD_LOCKED = "{message} Try again in {seconds} s."
+
+# Header
+HEADER_BALANCE = "Balance {balance}"
+HEADER_ACCOUNT = "Account"
+HEADER_LOGOUT = "Log out"
+HEADER_BACK = "Back"
+
+# Jobs
+JOBS_TITLE = "Hello, {name}"
+JOBS_EMPTY = "You have no print jobs waiting. Print from your computer or phone, then come back."
+JOBS_LOADING = "Loading your jobs..."
+JOBS_PRINT_SELECTED = "Print selected ({count})"
+JOBS_PRINT_ALL = "Print all"
+JOBS_DELETE = "Delete selected"
+JOBS_DENIED = "Print denied"
+JOBS_SUBMITTED = "Sent {time}"
+JOBS_PAGES = "{pages} pages"
+JOBS_PAGE = "1 page"
+JOBS_COPIES = "{pages} pages x {copies} copies"
+JOBS_COLOUR = "Colour"
+JOBS_MONO = "Black and white"
+JOBS_DUPLEX = "Two-sided"
+JOBS_SIMPLEX = "One-sided"
+JOBS_DELETED = "Deleted {count} job(s). You were not charged."
+
+# Releasing
+RELEASING_TITLE = "Printing"
+RELEASING_JOB = "{name}"
+RELEASING_PAGE = "Page {printed} of {total}"
+RELEASING_STARTING = "Sending to the printer..."
+RELEASING_COUNT = "Job {index} of {count}"
+RELEASING_CANCEL = "Cancel printing"
+RELEASING_CANCELLING = "Cancelling... you pay only for pages that came out."
+RELEASING_ESTIMATE = "Charged {estimate} now; the difference is refunded if fewer pages print."
+
+# Result
+RESULT_TITLE = "Done"
+RESULT_PRINTED = "Printed {printed} of {total} pages"
+RESULT_CHARGED = "Charged {amount}"
+RESULT_REFUNDED = "Refunded {amount}"
+RESULT_NO_REFUND = "Nothing to refund"
+RESULT_REVIEW = "An operator will check the counters for this job."
+RESULT_MORE = "Back to my jobs"
+RESULT_LOGOUT = "Log out"
+
+# Account
+ACCOUNT_TITLE = "My account"
+ACCOUNT_BALANCE = "Balance: {balance}"
+ACCOUNT_EMPTY = "No transactions in the last 90 days."
+ACCOUNT_LOADING = "Loading your account..."
+ACCOUNT_COLUMNS = {
+    "date": "Date",
+    "transacted_by": "By",
+    "type": "Type",
+    "system_note": "Note",
+    "comment": "Comment",
+    "amount_text": "Amount",
+    "balance_text": "Balance",
+}
+
+# Learn how to print
+LEARN_TITLE = "Learn how to print"
+LEARN_PLATFORMS = {
+    "windows": "Windows",
+    "macos": "macOS",
+    "linux": "Linux",
+    "phones": "Phones",
+}
+LEARN_GUIDES = {
+    "windows": (
+        "1. Open Settings > Bluetooth & devices > Printers & scanners.\n"
+        "2. Choose Add device. If the printer is not listed, choose "
+        "'Add manually' and enter the address from 'Set up my devices'.\n"
+        "3. Print as usual. Your job waits here until you release it.\n"
+        "4. Come to this panel, log in and tap Print."
+    ),
+    "macos": (
+        "1. Open System Settings > Printers & Scanners.\n"
+        "2. Click Add Printer, Scanner or Fax and pick this printer "
+        "(it appears by itself on the same network).\n"
+        "3. Print as usual. Your job waits here until you release it.\n"
+        "4. Come to this panel, log in and tap Print."
+    ),
+    "linux": (
+        "1. Open Settings > Printers and choose Add (or run system-config-printer).\n"
+        "2. Pick this printer from the network list, or enter the IPP address "
+        "from 'Set up my devices'.\n"
+        "3. Print as usual. Your job waits here until you release it.\n"
+        "4. Come to this panel, log in and tap Print."
+    ),
+    "phones": (
+        "iPhone and iPad: tap Share > Print and choose this printer (AirPrint).\n"
+        "Android: tap Share > Print, or Menu > Print, and choose this printer "
+        "(Default Print Service).\n"
+        "Your job waits here until you log in at this panel and tap Print."
+    ),
+}
+
+# Set up my devices
+DEVICES_TITLE = "Set up my devices"
+DEVICES_SCAN = "Scan this code with your phone to open the printing portal."
+DEVICES_OR = "Or type this address in a browser:"
+DEVICES_NO_URL = "The portal address has not been set up. Ask your administrator."
+
+# Printer alerts
+ALERTS_TITLE = "Printer alerts"
+ALERTS_NONE = "The printer has no alerts."
+ALERT_HELP = {
+    "jam": "Open the doors shown on the printer's screen, gently pull out the stuck paper, "
+           "and close the doors. You pay only for pages that came out.",
+    "paper-out": "Open the paper tray, add paper up to the line, and close the tray.",
+    "toner-low": "Printing still works. Tell the staff so that they can order toner.",
+    "offline": "The printer cannot be reached. Check that it is switched on, or tell the staff.",
+}
+ALERT_HELP_DEFAULT = "Tell the staff about this alert."
+ALERT_TITLE = {
+    "jam": "Paper jam",
+    "paper-out": "Out of paper",
+    "toner-low": "Toner low",
+    "offline": "Printer offline",
+}
+
+# Auto-logout
+LOGOUT_TITLE = "Are you still there?"
+LOGOUT_COUNTDOWN = "You will be logged out in {seconds} s."
+LOGOUT_STAY = "I'm still here"
+LOGOUT_NOW = "Log out now"
+
+# Errors that happen on the panel side
+ERROR_AGENT_LOST = "Lost contact with the print service. Trying again..."
+ERROR_GENERIC = "Something went wrong: {message}"
+
+# Time formats (strftime) for job and transaction times
+TIME_TODAY = "%H:%M"
+TIME_OTHER = "%d.%m. %H:%M"
+CLOCK = "%H:%M"
