@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from drivers.ipp import build as b
 from drivers.ipp.codec import IppAttribute, IppGroup, Resolution
 from drivers.ipp.tags import GroupTag, Operation
 from simulator.engine import Engine
 
-OPERATIONS = tuple(Operation)
+OPERATIONS = (
+    Operation.PRINT_JOB, Operation.VALIDATE_JOB, Operation.CREATE_JOB, Operation.SEND_DOCUMENT,
+    Operation.CANCEL_JOB, Operation.GET_JOB_ATTRIBUTES, Operation.GET_JOBS,
+    Operation.GET_PRINTER_ATTRIBUTES, Operation.HOLD_JOB, Operation.RELEASE_JOB,
+)
 DOCUMENT_FORMATS = ("application/pdf", "text/plain", "application/postscript",
                     "image/pwg-raster", "application/octet-stream")
 SIDES = ("one-sided", "two-sided-long-edge", "two-sided-short-edge")
@@ -102,7 +106,7 @@ def printer_attributes(engine: Engine, clock: StateClock, base_uri: str,
     now = time.time()
     not_done = [j for j in engine.ipp_jobs() if not j.state.terminal]
     printer_uuid = uuid.uuid5(uuid.NAMESPACE_URL, f"pagetally-sim:{cfg.serial_number}")
-    group = IppGroup(GroupTag.PRINTER).add(
+    return IppGroup(GroupTag.PRINTER).add(
         b.uri("printer-uri-supported", base_uri),
         b.keyword("uri-security-supported", "none"),
         b.keyword("uri-authentication-supported", "requesting-user-name"),
@@ -120,7 +124,7 @@ def printer_attributes(engine: Engine, clock: StateClock, base_uri: str,
         b.integer("printer-state-change-time", engine.seconds_since_boot(clock.changed_at)),
         b.integer("printer-config-change-time", 1),
         b.integer("printer-up-time", engine.seconds_since_boot(now)),
-        b.date_time("printer-current-time", datetime.fromtimestamp(now, timezone.utc)),
+        b.date_time("printer-current-time", datetime.fromtimestamp(now, UTC)),
         b.boolean("printer-is-accepting-jobs", True),
         b.integer("queued-job-count", len(not_done)),
         b.integer("printer-impressions-completed", counters.ipp_total),
@@ -146,12 +150,16 @@ def printer_attributes(engine: Engine, clock: StateClock, base_uri: str,
         b.keyword("printer-kind", "document"),
         *_template_attrs(max(1, int(cfg.ppm))),
     )
-    return group
 
 
-PRINTER_GROUPS: dict[str, frozenset[str]] = {
-    "job-template": frozenset(
-        n for t in JOB_TEMPLATE for n in (f"{t}-default", f"{t}-supported")
-    ) | {"media-ready", "media-col-ready", "media-size-supported", "job-impressions-supported"},
-    "printer-description": frozenset(),  # filled below: everything not a template attribute
-}
+TEMPLATE_ATTRS = frozenset(
+    n for t in JOB_TEMPLATE for n in (f"{t}-default", f"{t}-supported")
+) | {"media-ready", "media-col-ready", "media-size-supported", "media-type-supported",
+     "media-source-supported"}
+
+
+def printer_expansions(group: IppGroup) -> dict[str, frozenset[str]]:
+    """What the group keywords of requested-attributes stand for."""
+    names = frozenset(group.attributes)
+    return {"job-template": names & TEMPLATE_ATTRS,
+            "printer-description": names - TEMPLATE_ATTRS}

@@ -23,7 +23,7 @@ from pysnmp.smi import error as smi_error
 from pysnmp.smi.instrum import AbstractMibInstrumController
 
 from simulator.engine import Engine
-from simulator.snmp_mib import AlertBook, MibView, build_view
+from simulator.snmp_mib import AlertBook, MibView, active_faults, build_view
 
 log = logging.getLogger("pagetally.sim.snmp")
 
@@ -48,6 +48,11 @@ class LiveInstrumentation(AbstractMibInstrumController):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.alerts = AlertBook()
+        engine.add_listener(self._note_faults)
+
+    def _note_faults(self) -> None:
+        """Stamp prtAlertTime when a fault happens, not when a manager first looks."""
+        self.alerts.update(active_faults(self.engine), int(self.engine.uptime_s * 100))
 
     def _view(self) -> MibView:
         mode = self.engine.snmp_mode()

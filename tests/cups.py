@@ -121,17 +121,33 @@ class Cupsd:
         if hold:
             args += ["-o", "job-hold-until-default=indefinite"]
         self.run(*args)
-        # cupsd builds the "everywhere" PPD from the device's Get-Printer-Attributes while
-        # lpadmin waits; if the device does not answer, lpadmin still exits 0 and leaves a
-        # driverless queue with no PPD. Catch that here instead of at the first print.
-        if model == "everywhere" and not (self.root / "etc" / "ppd" / f"{name}.ppd").exists():
-            raise CupsError(f"CUPS could not make an IPP Everywhere queue for {device_uri}: "
-                            "the device did not answer Get-Printer-Attributes. Use "
-                            "model='raw' for a device that is offline when the queue is made."
-                            f"\n--- cupsd error_log tail ---\n{self.error_log()[-2000:]}")
+        if model == "everywhere":
+            self._wait_everywhere_ppd(name, device_uri)
         self.run("cupsenable", "-h", self.host, name)
         self.run("cupsaccept", "-h", self.host, name)
         return self.uri(name)
+
+    def _wait_everywhere_ppd(self, name: str, device_uri: str, timeout: float = 20.0) -> None:
+        """Wait for cupsd to build the queue's IPP Everywhere PPD from the device.
+
+        cupsd does this in the background after lpadmin returns, and if the device does not
+        answer, lpadmin has still exited 0 and the queue is left with no driver. Catch that
+        here instead of at the first print.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            (attrs,) = ipptool(self.uri(name), "Get-Printer-Attributes",
+                               "keyword requested-attributes printer-make-and-model")
+            if str(attrs.get("printer-make-and-model", "")).endswith("IPP Everywhere"):
+                return
+            failed = f"{name}: Unable" in self.error_log()
+            if failed or time.monotonic() > deadline:
+                raise CupsError(
+                    f"CUPS could not make an IPP Everywhere queue for {device_uri}: the "
+                    "device did not answer Get-Printer-Attributes in time. Use model='raw' "
+                    "for a device that is offline when the queue is made.\n"
+                    f"--- cupsd error_log tail ---\n{self.error_log()[-2000:]}")
+            time.sleep(0.05)
 
     def stop(self) -> None:
         self.child.stop()

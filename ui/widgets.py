@@ -72,10 +72,13 @@ def big_button(text: str, colours: Colours, metrics: Metrics, on_tap: Callable[[
     kwargs.setdefault("size_hint_y", None)
     kwargs.setdefault("height", metrics.button_h)
     button = Button(text=text, font_size=metrics.font_body, background_normal="",
-                    background_down="", background_color=bg, color=fg, halign="center",
+                    background_down="", background_disabled_normal="",
+                    background_disabled_down="", background_color=bg, color=fg, halign="center",
                     valign="middle", **kwargs)
     button.bind(size=lambda b, _s: setattr(b, "text_size", (b.width - 8, None)))
-    button.bind(on_release=lambda *_: on_tap())
+    button.bind(on_release=lambda *_: on_tap(),
+                disabled=lambda b, off: setattr(b, "opacity", 0.4 if off else 1))
+    button.opacity = 0.4 if button.disabled else 1
     return button
 
 

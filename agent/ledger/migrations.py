@@ -171,12 +171,14 @@ def split_statements(script: str) -> list[str]:
     statements: list[str] = []
     pending = ""
     for piece in script.split(";"):
-        pending += piece + ";"
-        if sqlite3.complete_statement(pending):
+        pending += piece
+        if sqlite3.complete_statement(pending + ";"):
             if _has_sql(pending):
-                statements.append(pending.strip())
+                statements.append(pending.strip() + ";")
             pending = ""
-    if _has_sql(pending.rstrip(";")):
+        else:
+            pending += ";"  # the semicolon was inside a string or comment
+    if _has_sql(pending):
         raise SchemaError(f"incomplete SQL statement in migration: {pending.strip()[:80]!r}")
     return statements
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from pyasn1.type import univ
 from pyasn1.type.base import Asn1Item
-from pysnmp.proto import rfc1902, rfc1905
+from pysnmp.proto import rfc1905
 
 OID = tuple[int, ...]
 

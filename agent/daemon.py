@@ -1,0 +1,166 @@
+"""The agent daemon: drivers, metering, sessions and the local API, on one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from agent.accounts import Balances
+from agent.api.protocol import ApiError
+from agent.api.server import ApiServer
+from agent.config import AgentConfig
+from agent.jobs_api import JobsApi
+from agent.ledger import JobNotFound, Ledger
+from agent.local_accounts import LedgerBalances, opening_balances
+from agent.metering.holdqueue import CupsHoldQueue, DeviceHoldQueue, HoldQueue
+from agent.metering.meter import Meter, MeterSettings
+from agent.metering.probe import DeviceProbe
+from agent.money import format_money
+from agent.printer_watch import PrinterWatch
+from agent.session_api import SessionApi
+from drivers.ipp.client import IppClient
+from drivers.snmp.profiles import load_profile
+from drivers.snmp.reader import SnmpReader
+
+log = logging.getLogger("pagetally.agent")
+
+
+class Agent:
+    def __init__(self, config: AgentConfig) -> None:
+        self.config = config
+        cfg = config
+        self.ledger = Ledger(cfg.ledger.path, device=cfg.device.id, site=cfg.device.site,
+                             currency=cfg.device.currency)
+        self.api = ApiServer(Path(cfg.api.socket))
+        self.device_ipp = IppClient(cfg.printer.ipp_uri)
+        profile = load_profile(cfg.printer.snmp_profile)
+        self.snmp = SnmpReader(cfg.printer.snmp_host, cfg.printer.snmp_port,
+                               community=cfg.printer.snmp_community, profile=profile,
+                               timeout=cfg.metering.snmp_timeout_s) \
+            if cfg.printer.snmp_host else None
+        self.queue_ipp: IppClient | None = None
+        self.queue: HoldQueue
+        if cfg.printer.hold_source == "cups":
+            self.queue_ipp = IppClient(cfg.printer.hold_uri or "")
+            self.queue = CupsHoldQueue(self.queue_ipp, self.device_ipp)
+        else:
+            self.queue = DeviceHoldQueue(self.device_ipp)
+        self.probe = DeviceProbe(self.device_ipp, self.snmp)
+        settings = MeterSettings(poll_interval=cfg.metering.poll_interval_s,
+                                 idle_polls=cfg.metering.idle_polls,
+                                 counter_bits=profile.counter_bits,
+                                 saves_every=profile.saves_every)
+        self.meter = Meter(ledger=self.ledger, queue=self.queue, probe=self.probe,
+                           prices=cfg.prices, settings=settings, notify=self.api.notify)
+        self.watch = PrinterWatch(self.probe, cfg.device.name, cfg.metering.status_interval_s,
+                                  self.api.notify)
+        self.balances: Balances = self._balances()
+        self.sessions = SessionApi(config, self.balances, self.api.notify)
+        self.jobs = JobsApi(printer=cfg.device.id, queue=self.queue, meter=self.meter,
+                            prices=cfg.prices, balances=self.balances,
+                            currency=cfg.device.currency)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def _balances(self) -> Balances:
+        return LedgerBalances(opening_balances(self.config), self.ledger)
+
+    async def start(self) -> None:
+        self._register()
+        await self.api.start()
+        self._tasks = [asyncio.create_task(self.meter.run(), name="meter"),
+                       asyncio.create_task(self.watch.run(), name="printer-watch")]
+        for task in self._tasks:
+            task.add_done_callback(_crash_loudly)
+        log.info("agent %s ready on %s", self.config.device.id, self.config.api.socket)
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.api.close()
+        self.sessions.close()
+        for client in (self.device_ipp, self.queue_ipp):
+            if client is not None:
+                await client.close()
+        if self.snmp is not None:
+            self.snmp.close()
+        self.ledger.close()
+
+    def _register(self) -> None:
+        api, s = self.api, self.sessions
+        api.register("session.login", s.login)
+        api.register("session.logout", s.logout)
+        api.register("session.status", s.status)
+        api.register("session.touch", s.touch)
+        api.register("jobs.list", self._jobs_list)
+        api.register("jobs.release", self._jobs_release)
+        api.register("jobs.delete", self._jobs_delete)
+        api.register("jobs.cancel", self._jobs_cancel)
+        api.register("jobs.status", self._jobs_status)
+        api.register("account.summary", self._account)
+        api.register("printer.status", self._printer)
+
+    async def _jobs_list(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        return await self.jobs.list(self.sessions.user())
+
+    async def _jobs_release(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        user = self.sessions.user()
+        ids = None if params.get("all") else [int(i) for i in params["ids"]]
+        return await self.jobs.release(user, ids)
+
+    async def _jobs_delete(self, params: dict[str, Any]) -> dict[str, Any]:
+        ids = [int(i) for i in params["ids"]]
+        return {"deleted": await self.jobs.delete(self.sessions.user(), ids)}
+
+    async def _jobs_cancel(self, params: dict[str, Any]) -> dict[str, Any]:
+        job_key = str(params["job_key"])
+        status = self._status(job_key)
+        if status["user"] != self.sessions.user():
+            raise ApiError("not-found", "That job is not yours")
+        self.meter.request_cancel(job_key)
+        return {"ok": True}
+
+    async def _jobs_status(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._status(str(params["job_key"]))
+
+    def _status(self, job_key: str) -> dict[str, Any]:
+        try:
+            return self.meter.status(job_key)
+        except JobNotFound as exc:
+            raise ApiError("not-found", f"No job {job_key}") from exc
+
+    async def _account(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self.sessions.user()
+        credit = await self.balances.credit(user)
+        return {"user": user, "balance": credit.balance,
+                "balance_text": format_money(credit.balance, self.config.device.currency),
+                "transactions": await self.balances.transactions(user)}
+
+    async def _printer(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {**self.watch.view, "online": self.sessions.online()}
+
+
+def _crash_loudly(task: asyncio.Task[None]) -> None:
+    """A background task must never die quietly: log it and stop the daemon."""
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is not None:
+        log.critical("%s stopped: %r; exiting so the supervisor restarts the agent",
+                     task.get_name(), exc, exc_info=exc)
+        asyncio.get_running_loop().stop()
+
+
+async def run(config: AgentConfig) -> None:
+    agent = Agent(config)
+    await agent.start()
+    print(f"READY {config.api.socket}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await agent.close()

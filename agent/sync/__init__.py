@@ -1,0 +1,1 @@
+"""Sync with central over MQTT: the outbox sender, request/response, and offline mode."""

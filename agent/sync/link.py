@@ -1,0 +1,107 @@
+"""The agent's one MQTT connection to the broker: reconnect with backoff, status and will.
+
+aiomqtt (an asyncio wrapper around paho-mqtt) keeps the agent single-threaded; the brief
+warns against mixing paho's thread into the agent's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import aiomqtt
+from paho.mqtt.properties import Properties
+
+from contract.codec import encode
+from contract.payloads import StatusPayload
+from contract.topics import topic
+
+log = logging.getLogger("pagetally.sync")
+
+Handler = Callable[[aiomqtt.Message], Awaitable[None]]
+VERSION = "0.1.0"
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    host: str
+    port: int
+    site: str
+    device: str
+    username: str | None = None
+    password: str | None = None
+    keepalive: int = 30
+    backoff_min_s: float = 0.2
+    backoff_max_s: float = 30.0
+
+
+class CentralLink:
+    def __init__(self, settings: LinkSettings) -> None:
+        self.s = settings
+        self.client: aiomqtt.Client | None = None
+        self.connected = asyncio.Event()
+        self.handlers: dict[str, Handler] = {}
+        self._on_connect: list[Callable[[], None]] = []
+
+    def topic(self, kind: str) -> str:
+        return topic(self.s.site, self.s.device, kind)  # type: ignore[arg-type]
+
+    def on(self, kind: str, handler: Handler) -> None:
+        self.handlers[self.topic(kind)] = handler
+
+    def on_connect(self, callback: Callable[[], None]) -> None:
+        self._on_connect.append(callback)
+
+    def _status(self, online: bool) -> bytes:
+        return encode(StatusPayload(online=online, version=VERSION,
+                                    since=dt.datetime.now(dt.UTC)))
+
+    async def publish(self, kind: str, payload: bytes, *, qos: int = 1, retain: bool = False,
+                      properties: Properties | None = None) -> None:
+        if self.client is None or not self.connected.is_set():
+            raise aiomqtt.MqttError("not connected to the broker")
+        await self.client.publish(self.topic(kind), payload, qos=qos, retain=retain,
+                                  properties=properties)
+
+    async def run(self) -> None:
+        """Stay connected forever; each loss is logged once in plain words, then retried."""
+        backoff = self.s.backoff_min_s
+        while True:
+            will = aiomqtt.Will(self.topic("status"), self._status(False), qos=1, retain=True)
+            client = aiomqtt.Client(
+                self.s.host, self.s.port, username=self.s.username, password=self.s.password,
+                identifier=f"pagetally-{self.s.site}-{self.s.device}",
+                protocol=aiomqtt.ProtocolVersion.V5, will=will, keepalive=self.s.keepalive,
+                timeout=5, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+            )
+            try:
+                async with client:
+                    self.client = client
+                    await client.subscribe(self.topic("ack"), qos=1)
+                    await client.subscribe(self.topic("rpc/res"), qos=1)
+                    await client.publish(self.topic("status"), self._status(True), qos=1,
+                                         retain=True)
+                    log.info("connected to the broker at %s:%d", self.s.host, self.s.port)
+                    backoff = self.s.backoff_min_s
+                    self.connected.set()
+                    for callback in self._on_connect:
+                        callback()
+                    async for message in client.messages:
+                        handler = self.handlers.get(str(message.topic))
+                        if handler is not None:
+                            await handler(message)
+            except aiomqtt.MqttError as exc:
+                if self.connected.is_set():
+                    log.warning("lost the broker at %s:%d: %s", self.s.host, self.s.port, exc)
+                else:
+                    log.info("broker at %s:%d unreachable: %s; retrying in %.1f s",
+                             self.s.host, self.s.port, exc, backoff)
+            finally:
+                self.connected.clear()
+                self.client = None
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self.s.backoff_max_s)

@@ -1,0 +1,59 @@
+"""Request/response with central over MQTT v5: response topic plus correlation data."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+
+import aiomqtt
+import msgspec
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from agent.sync.link import CentralLink
+from contract.codec import ContractError, decode_response, encode
+from contract.payloads import RpcRequest, RpcResponse
+
+log = logging.getLogger("pagetally.sync.rpc")
+
+
+class CentralUnavailable(Exception):
+    """Central did not answer in time, or the broker is down: the caller goes offline."""
+
+
+class RpcClient:
+    def __init__(self, link: CentralLink, timeout_s: float = 2.0) -> None:
+        self.link = link
+        self.timeout_s = timeout_s
+        self._waiting: dict[bytes, asyncio.Future[RpcResponse]] = {}
+        link.on("rpc/res", self._handle)
+
+    async def call(self, request: RpcRequest) -> RpcResponse:
+        if not self.link.connected.is_set():
+            raise CentralUnavailable("not connected to the broker")
+        correlation = uuid.uuid4().bytes
+        props = Properties(PacketTypes.PUBLISH)
+        props.ResponseTopic = self.link.topic("rpc/res")
+        props.CorrelationData = correlation
+        future: asyncio.Future[RpcResponse] = asyncio.get_running_loop().create_future()
+        self._waiting[correlation] = future
+        try:
+            await self.link.publish("rpc/req", encode(request), qos=1, properties=props)
+            return await asyncio.wait_for(future, self.timeout_s)
+        except (TimeoutError, aiomqtt.MqttError) as exc:
+            raise CentralUnavailable(f"central did not answer within {self.timeout_s} s") \
+                from exc
+        finally:
+            self._waiting.pop(correlation, None)
+
+    async def _handle(self, message: aiomqtt.Message) -> None:
+        props = message.properties
+        correlation = getattr(props, "CorrelationData", None) if props else None
+        future = self._waiting.get(bytes(correlation)) if correlation else None
+        if future is None or future.done():
+            return
+        try:
+            future.set_result(decode_response(bytes(message.payload)))  # type: ignore[arg-type]
+        except (ContractError, msgspec.MsgspecError) as exc:
+            log.warning("ignored a bad rpc response from central: %s", exc)

@@ -1,0 +1,136 @@
+"""Answers to `rpc/req`: who a code or card belongs to, and a user's statement.
+
+Failed sign-ins are counted here, at central, so a lockout holds across terminals and across
+agent restarts: too many wrong codes at one terminal pauses code sign-in there, and the same
+unknown code or card tried too often is locked everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from central.codes import CodeBook, normalise_card
+from central.storage.base import Account, Ledger, TxnRecord
+from contract import (
+    AccountRequest,
+    AccountResponse,
+    AccountStatement,
+    AccountSummary,
+    AuthRequest,
+    AuthResponse,
+    ContractError,
+    InvalidResponse,
+    RpcError,
+    RpcResponse,
+    TransactionRow,
+    decode_request,
+)
+
+log = logging.getLogger("pagetally.central.rpc")
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    max_failures: int = 10
+    window_s: float = 15 * 60
+
+
+def summary(account: Account) -> AccountSummary:
+    return AccountSummary(account.username, account.display_name, account.balance,
+                          account.restricted, account.credit_limit, account.available,
+                          list(account.groups))
+
+
+def row(record: TxnRecord) -> TransactionRow:
+    return TransactionRow(record.occurred_at, record.transacted_by, record.type,  # type: ignore[arg-type]
+                          record.system_note, record.comment, record.amount,
+                          record.balance_after)
+
+
+class RpcHandler:
+    """Stateless apart from the ledger: any central instance can answer any request."""
+
+    def __init__(self, ledger: Ledger, codes: CodeBook, policy: LockoutPolicy | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.ledger = ledger
+        self.codes = codes
+        self.policy = policy or LockoutPolicy()
+        self.clock = clock
+
+    def handle(self, data: bytes, site: str, device: str) -> RpcResponse:
+        try:
+            request = decode_request(data)
+        except ContractError as exc:
+            log.warning("refused an rpc request from %s/%s: %s", site, device, exc)
+            return InvalidResponse(RpcError("bad_request", str(exc)))
+        if isinstance(request, AuthRequest):
+            if request.params.code is not None:
+                return self._auth_code(request.params.code, site, device)
+            return self._auth_card(request.params.card or "")
+        return self._account(request)
+
+    def _retry_after(self, keys: list[str]) -> int | None:
+        now = self.clock()
+        for key in keys:
+            times = self.ledger.auth_failures(key, now - self.policy.window_s)
+            if len(times) >= self.policy.max_failures:
+                unlock = times[-self.policy.max_failures] + self.policy.window_s
+                return max(1, int(unlock - now + 0.999))
+        return None
+
+    def _fail(self, keys: list[str]) -> None:
+        self.ledger.record_auth_failure(keys, self.clock(), self.policy.window_s)
+
+    def _auth_code(self, code: str, site: str, device: str) -> AuthResponse:
+        tag = self.codes.lookup_tag(code)
+        keys = [f"code-at:{site}/{device}", f"code:{tag}"]
+        wait = self._retry_after(keys)
+        if wait is not None:
+            minutes = max(1, round(wait / 60))
+            log.warning("code sign-in at %s/%s refused: locked for %d s", site, device, wait)
+            return AuthResponse(error=RpcError(
+                "locked", f"Too many wrong codes. Code sign-in is paused for about {minutes}"
+                " minute(s); a card still works.", retry_after=wait))
+        found = self.ledger.code_hash_for_tag(tag)
+        account = None
+        if found and self.codes.verify(found[1], code):
+            account = self.ledger.get_account(found[0])
+        if account is None:
+            self._fail(keys)
+            log.info("wrong access code at %s/%s", site, device)
+            return AuthResponse(error=RpcError(
+                "wrong_code", "That code is not right. Check it and try again."))
+        return AuthResponse(result=summary(account))
+
+    def _auth_card(self, raw: str) -> AuthResponse:
+        try:
+            card = normalise_card(raw)
+        except ValueError as exc:
+            return AuthResponse(error=RpcError("bad_request", str(exc)))
+        keys = [f"card:{self.codes.card_tag(card)}"]
+        wait = self._retry_after(keys)
+        if wait is not None:
+            return AuthResponse(error=RpcError(
+                "locked", "This card was refused too often and is paused for about"
+                f" {max(1, round(wait / 60))} minute(s).", retry_after=wait))
+        account = self.ledger.account_for_card(card)
+        if account is None:
+            self._fail(keys)
+            return AuthResponse(error=RpcError(
+                "unknown_card", "This card is not registered. Ask the help desk to add it."))
+        return AuthResponse(result=summary(account))
+
+    def _account(self, request: AccountRequest) -> AccountResponse:
+        params = request.params
+        account = self.ledger.get_account(params.user)
+        if account is None:
+            return AccountResponse(error=RpcError("not_found",
+                                                  f"There is no user {params.user!r}."))
+        since = dt.datetime.fromtimestamp(self.clock(), dt.UTC) - dt.timedelta(days=params.days)
+        records = self.ledger.transactions(params.user, since=since, limit=params.limit)
+        return AccountResponse(result=AccountStatement(summary(account),
+                                                       [row(r) for r in records]))

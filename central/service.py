@@ -1,0 +1,283 @@
+"""The central MQTT service: txns in, acks out, rpc answered, status announced.
+
+Threads, and why: paho runs its network loop on its own thread (`loop_start`); its callbacks
+only put messages on a queue. ONE DB worker (the caller of `run`, normally the main thread)
+owns the SQLite connection, takes whatever is queued (up to `batch_max`), applies all txns in
+one commit, and only then publishes the acks and sends the MQTT PUBACKs (paho manual ack). So:
+
+* the ledger never sees two writers and never blocks the network loop;
+* a txn that was received but not committed is not acknowledged to the broker either, and
+  the persistent session (fixed client id, clean_start=False) makes Mosquitto redeliver it
+  after a crash — duplicates are then answered "duplicate" from the txn_id primary key.
+
+Who sent a txn: MQTT does not tell a subscriber the publisher's username. The broker ACL
+(`pattern write pagetally/v1/+/%u/#`) makes the topic's device level equal the device's
+username, and central rejects a txn whose payload site/device differs from its topic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import socket
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import msgspec
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from central.rpc import RpcHandler
+from central.storage.base import ApplyResult, Ledger
+from contract import (
+    RPC_SHARED_SUBSCRIPTION,
+    TXN_SHARED_SUBSCRIPTION,
+    AckPayload,
+    ContractError,
+    StatusPayload,
+    TopicError,
+    TxnPayload,
+    central_status_topic,
+    decode_txn,
+    encode,
+    parse_topic,
+    topic,
+)
+
+log = logging.getLogger("pagetally.central")
+SESSION_EXPIRY_S = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str = "central"
+    password: str = ""
+    client_id: str = "pagetally-central"
+    version: str = "0.1.0"
+    batch_max: int = 500
+    keepalive_s: int = 30
+    receive_maximum: int = 1000
+
+
+@dataclass
+class Inbound:
+    """One message handed from the network thread to the DB worker."""
+
+    kind: Literal["txn", "rpc"]
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    generation: int
+    response_topic: str | None = None
+    correlation: bytes | None = None
+
+
+@dataclass
+class _Decoded:
+    message: Inbound
+    txn: TxnPayload | None = None
+    txn_id: str | None = None
+    reason: str | None = None
+    site: str = "?"
+    device: str = "?"
+    result: ApplyResult | None = field(default=None)
+
+
+def _set_nodelay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
+    """Without TCP_NODELAY a round trip waits ~40-90 ms for Nagle + delayed ACK."""
+    if isinstance(sock, socket.socket):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def _txn_id_of(payload: bytes) -> str | None:
+    """The txn_id of a payload that failed validation, if it has a usable one, for the ack."""
+    try:
+        data = msgspec.json.decode(payload)
+        return str(uuid.UUID(data["txn_id"])) if isinstance(data, dict) else None
+    except (msgspec.DecodeError, KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+class CentralService:
+    """Owns one paho client and drives the ledger from one worker thread."""
+
+    def __init__(self, ledger: Ledger, rpc: RpcHandler, config: ServiceConfig) -> None:
+        self.ledger = ledger
+        self.rpc = rpc
+        self.config = config
+        self.inbox: queue.Queue[Inbound] = queue.Queue()
+        self.ready = threading.Event()
+        self._generation = 0
+        self._since = dt.datetime.now(dt.UTC)
+        self._status_topic = central_status_topic(config.client_id)
+        self.client = self._make_client()
+
+    def _make_client(self) -> mqtt.Client:
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.config.client_id,
+                        protocol=MQTTProtocolVersion.MQTTv5, manual_ack=True)
+        c.username_pw_set(self.config.username, self.config.password)
+        c.will_set(self._status_topic, self._status(False), qos=1, retain=True)
+        c.reconnect_delay_set(0.2, 5)
+        c.on_socket_open = _set_nodelay
+        c.on_connect = self._on_connect
+        c.on_disconnect = self._on_disconnect
+        c.on_subscribe = self._on_subscribe
+        c.on_message = self._on_message
+        return c
+
+    def _status(self, online: bool) -> bytes:
+        return encode(StatusPayload(online, self.config.version, self._since))
+
+    # network thread ---------------------------------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any,
+                    _p: Any) -> None:
+        if reason.is_failure:
+            log.error("the broker refused the connection: %s", reason)
+            return
+        self._generation += 1
+        log.info("connected to the broker at %s:%d", self.config.host, self.config.port)
+        client.subscribe([(TXN_SHARED_SUBSCRIPTION, SubscribeOptions(qos=1)),
+                          (RPC_SHARED_SUBSCRIPTION, SubscribeOptions(qos=1))])
+        client.publish(self._status_topic, self._status(True), qos=1, retain=True)
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: list[Any],
+                      _p: Any) -> None:
+        refused = [str(r) for r in reasons if r.is_failure]
+        if refused:
+            log.error("the broker refused our subscriptions: %s", ", ".join(refused))
+            return
+        self.ready.set()
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any,
+                       _p: Any) -> None:
+        log.warning("lost the broker connection (%s); reconnecting", reason)
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        kind: Literal["txn", "rpc"] = "rpc" if msg.topic.endswith("/rpc/req") else "txn"
+        props = msg.properties
+        self.inbox.put(Inbound(
+            kind, msg.topic, msg.payload, msg.mid, msg.qos, self._generation,
+            getattr(props, "ResponseTopic", None), getattr(props, "CorrelationData", None)))
+
+    # lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        props.ReceiveMaximum = self.config.receive_maximum
+        self.client.connect_async(self.config.host, self.config.port, self.config.keepalive_s,
+                                  clean_start=False, properties=props)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        """Say goodbye properly: offline status (retained), then a clean disconnect."""
+        if self.client.is_connected():
+            self.client.publish(self._status_topic, self._status(False), qos=1,
+                                retain=True).wait_for_publish(2.0)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def run(self, stop: threading.Event) -> None:
+        """The DB worker: runs until `stop` is set."""
+        while not stop.is_set():
+            try:
+                batch = [self.inbox.get(timeout=0.2)]
+            except queue.Empty:
+                continue
+            while len(batch) < self.config.batch_max:
+                try:
+                    batch.append(self.inbox.get_nowait())
+                except queue.Empty:
+                    break
+            self.process(batch)
+
+    # DB worker --------------------------------------------------------------------------
+
+    def process(self, batch: list[Inbound]) -> None:
+        txns = [m for m in batch if m.kind == "txn"]
+        if txns:
+            self._ingest(txns)
+        for message in batch:
+            if message.kind == "rpc":
+                self._answer(message)
+
+    def _decode(self, message: Inbound) -> _Decoded:
+        item = _Decoded(message)
+        try:
+            where = parse_topic(message.topic)
+            item.site, item.device = where.site, where.device
+            txn = decode_txn(message.payload)
+        except (TopicError, ContractError) as exc:
+            item.reason, item.txn_id = str(exc), _txn_id_of(message.payload)
+            return item
+        item.txn_id = str(txn.txn_id)
+        if (txn.site, txn.device) != (where.site, where.device):
+            item.reason = (f"the payload says site/device {txn.site}/{txn.device} but it was"
+                           f" published under {where.site}/{where.device}")
+        else:
+            item.txn = txn
+        return item
+
+    def _ingest(self, messages: list[Inbound]) -> None:
+        items = [self._decode(m) for m in messages]
+        good = [i for i in items if i.txn is not None]
+        results = self.ledger.apply_batch([(i.txn, i.device) for i in good if i.txn])
+        for item, result in zip(good, results, strict=True):
+            item.result = result
+            if result.status == "rejected":
+                item.reason = result.reason
+        for item in items:  # the commit is done; now tell the device and the broker
+            if item.reason is not None:
+                self._reject(item)
+            if item.result is not None:
+                self._send_ack(item, item.result)
+            self._puback(item.message)
+
+    def _reject(self, item: _Decoded) -> None:
+        log.warning("rejected txn %s from %s/%s: %s", item.txn_id or "(no usable txn_id)",
+                    item.site, item.device, item.reason)
+        self.ledger.record_rejection(item.txn_id, item.site, item.device, item.reason or "",
+                                     item.message.payload)
+        if item.result is None and item.txn_id and item.site != "?":
+            self._send_ack(item, ApplyResult(item.txn_id, "rejected", 0, item.reason))
+
+    def _send_ack(self, item: _Decoded, result: ApplyResult) -> None:
+        ack = AckPayload(uuid.UUID(result.txn_id), result.status, result.balance,
+                         result.reason[:500] if result.reason else None)
+        self.client.publish(topic(item.site, item.device, "ack"), encode(ack), qos=1)
+
+    def _puback(self, message: Inbound) -> None:
+        """Acknowledge to the broker, unless the message came on an older connection."""
+        if message.qos > 0 and message.generation == self._generation:
+            self.client.ack(message.mid, message.qos)
+
+    def _answer(self, message: Inbound) -> None:
+        try:
+            where = parse_topic(message.topic)
+        except TopicError as exc:
+            log.warning("ignored an rpc request: %s", exc)
+            self._puback(message)
+            return
+        expected = topic(where.site, where.device, "rpc/res")
+        if message.response_topic not in (None, expected):
+            log.warning("ignored an rpc request from %s/%s: it asked for the answer on %r,"
+                        " but a device only gets answers on %r", where.site, where.device,
+                        message.response_topic, expected)
+            self._puback(message)
+            return
+        response = self.rpc.handle(message.payload, where.site, where.device)
+        props = Properties(PacketTypes.PUBLISH)
+        if message.correlation is not None:
+            props.CorrelationData = message.correlation
+        self.client.publish(expected, encode(response), qos=1, properties=props)
+        self._puback(message)

@@ -1,0 +1,95 @@
+"""A simulated job as IPP job attributes (RFC 8011 §5.3), read live from the engine's model."""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import UTC, datetime
+
+from drivers.ipp import build as b
+from drivers.ipp.codec import IppAttribute, IppGroup
+from drivers.ipp.tags import GroupTag
+from simulator.engine import Engine
+from simulator.model import JobState, SimJob
+
+JOB_TEMPLATE_NAMES = frozenset({
+    "copies", "finishings", "job-hold-until", "job-priority", "job-sheets", "media",
+    "multiple-document-handling", "number-up", "orientation-requested", "output-bin",
+    "print-color-mode", "print-quality", "printer-resolution", "sides",
+})
+DEFAULT_GET_JOBS = frozenset({"job-id", "job-uri"})
+
+_STATE_MESSAGES = {
+    JobState.PENDING: "Waiting to print.",
+    JobState.PENDING_HELD: "Held until released.",
+    JobState.PROCESSING: "Printing.",
+    JobState.PROCESSING_STOPPED: "Stopped: the printer needs attention.",
+    JobState.CANCELED: "Canceled.",
+    JobState.ABORTED: "Aborted by the printer.",
+    JobState.COMPLETED: "Completed.",
+}
+
+
+def job_uri(base_uri: str, job_id: int) -> str:
+    return f"{base_uri}/{job_id}"
+
+
+def _time(engine: Engine, attr_name: str, at: float | None) -> IppAttribute:
+    if at is None:
+        return b.no_value(attr_name)
+    return b.integer(attr_name, engine.seconds_since_boot(at))
+
+
+def _date(attr_name: str, at: float | None) -> IppAttribute:
+    if at is None:
+        return b.no_value(attr_name)
+    return b.date_time(attr_name, datetime.fromtimestamp(at, UTC))
+
+
+def job_status_attributes(job: SimJob, base_uri: str) -> list[IppAttribute]:
+    """What a job-creating operation answers with."""
+    return [
+        b.uri("job-uri", job_uri(base_uri, job.id)),
+        b.integer("job-id", job.id),
+        b.enum("job-state", job.state),
+        b.keyword("job-state-reasons", *job.reasons),
+        b.text("job-state-message", job.state_message or _STATE_MESSAGES[job.state]),
+    ]
+
+
+def job_attributes(engine: Engine, job: SimJob, base_uri: str) -> IppGroup:
+    """Every attribute of one job."""
+    sheets_per_copy = math.ceil(job.pages / 2) if job.duplex else job.pages
+    return IppGroup(GroupTag.JOB).add(
+        *job_status_attributes(job, base_uri),
+        b.uri("job-printer-uri", base_uri),
+        b.name("job-name", job.name),
+        b.name("job-originating-user-name", job.user),
+        b.integer("number-of-documents", 0 if job.awaiting_document else 1),
+        b.integer("job-impressions", job.pages),
+        b.integer("job-impressions-completed", job.impressions_completed),
+        b.integer("job-media-sheets", sheets_per_copy * job.copies),
+        b.integer("job-media-sheets-completed", job.sheets_completed),
+        b.integer("job-printer-up-time", engine.seconds_since_boot(time.time())),
+        _time(engine, "time-at-creation", job.created_at),
+        _time(engine, "time-at-processing", job.processing_at),
+        _time(engine, "time-at-completed", job.completed_at),
+        _date("date-time-at-creation", job.created_at),
+        _date("date-time-at-processing", job.processing_at),
+        _date("date-time-at-completed", job.completed_at),
+        b.mime_type("document-format", job.document_format),
+        b.integer("copies", job.copies),
+        b.keyword("sides", job.sides),
+        b.keyword("print-color-mode", job.color_mode),
+        b.keyword("media", job.media),
+        b.keyword("job-hold-until", job.hold_until or "no-hold"),
+        b.integer("job-priority", 50),
+        b.keyword("job-sheets", "none"),
+    )
+
+
+def job_expansions(group: IppGroup) -> dict[str, frozenset[str]]:
+    """What the group keywords of requested-attributes stand for."""
+    names = frozenset(group.attributes)
+    return {"job-template": names & JOB_TEMPLATE_NAMES,
+            "job-description": names - JOB_TEMPLATE_NAMES}

@@ -1,0 +1,149 @@
+"""Ledger schema migrations: from empty, step by step, atomic, and never onto a newer file."""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agent.ledger import Ledger, SchemaError
+from agent.ledger.db import open_database
+from agent.ledger.migrations import (
+    MIGRATIONS,
+    current_version,
+    latest_version,
+    migrate,
+    split_statements,
+)
+
+V1 = "CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT); -- first table\n"
+
+
+def add_column(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE a ADD COLUMN note TEXT DEFAULT 'none'")
+    conn.execute("UPDATE a SET note = 'was ' || name")
+
+
+def tables(conn: sqlite3.Connection) -> set[str]:
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {r[0] for r in rows}
+
+
+def test_empty_database_gets_latest_schema(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "l.db")
+    assert current_version(db.conn) == latest_version() == MIGRATIONS[-1][0]
+    assert {"jobs", "evidence", "txns", "schema_version"} <= tables(db.conn)
+    txn_columns = {c.name for c in db["txns"].columns}
+    assert {"txn_id", "seq", "outbox", "ack_balance", "attempts", "job_json"} <= txn_columns
+    db.conn.close()
+
+
+def test_reopening_applies_nothing_again(tmp_path: Path) -> None:
+    for _ in range(3):
+        Ledger(tmp_path / "l.db", device="d", site="s").close()
+    conn = sqlite3.connect(tmp_path / "l.db")
+    assert conn.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == len(MIGRATIONS)
+    conn.close()
+
+
+def test_newer_database_is_refused_in_plain_words(tmp_path: Path) -> None:
+    path = tmp_path / "l.db"
+    Ledger(path, device="d", site="s").close()
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO schema_version VALUES (99, 'future')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(SchemaError) as caught:
+        Ledger(path, device="d", site="s")
+    message = str(caught.value)
+    assert str(path) in message
+    assert "newer version of PageTally" in message
+    assert f"schema version 99; this version understands up to {latest_version()}" in message
+
+
+def test_steps_apply_in_order_and_keep_data(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "t.db")
+    assert migrate(conn, "t.db", [(1, V1)]) == 1
+    conn.execute("INSERT INTO a (name) VALUES ('x')")
+    conn.commit()
+    assert migrate(conn, "t.db", [(1, V1), (2, add_column)]) == 2
+    assert conn.execute("SELECT name, note FROM a").fetchall() == [("x", "was x")]
+    versions = [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY 1")]
+    assert versions == [1, 2]
+    conn.close()
+
+
+def test_failed_step_rolls_back_whole_migration(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "t.db")
+    migrate(conn, "t.db", [(1, V1)])
+    broken = "CREATE TABLE b (id INTEGER); INSERT INTO nowhere VALUES (1);"
+    with pytest.raises(SchemaError, match="to schema version 2: no such table: nowhere"):
+        migrate(conn, "t.db", [(1, V1), (2, broken)])
+    assert current_version(conn) == 1
+    assert "b" not in tables(conn)
+    assert not conn.in_transaction
+    conn.close()
+
+
+def test_failed_callable_step_rolls_back(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "t.db")
+    migrate(conn, "t.db", [(1, V1)])
+
+    def half_then_fail(c: sqlite3.Connection) -> None:
+        c.execute("CREATE TABLE c (id INTEGER)")
+        raise RuntimeError("step bug")
+
+    with pytest.raises(RuntimeError, match="step bug"):
+        migrate(conn, "t.db", [(1, V1), (2, half_then_fail)])
+    assert current_version(conn) == 1 and "c" not in tables(conn)
+    conn.close()
+
+
+def test_badly_ordered_migration_list_is_refused(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "t.db")
+    with pytest.raises(SchemaError, match="increasing versions"):
+        migrate(conn, "t.db", [(2, V1), (1, V1)])
+    with pytest.raises(SchemaError, match="increasing versions"):
+        migrate(conn, "t.db", [(1, V1), (1, V1)])
+    assert current_version(conn) == 0
+    conn.close()
+
+
+def test_split_statements_handles_comments_and_semicolons_in_text() -> None:
+    script = "-- lead\nCREATE TABLE x (a TEXT DEFAULT ';');\n\n-- tail only\n"
+    assert split_statements(script) == ["-- lead\nCREATE TABLE x (a TEXT DEFAULT ';');"]
+    assert split_statements("SELECT 1; SELECT 2") == ["SELECT 1;", "SELECT 2;"]
+    with pytest.raises(SchemaError, match="incomplete SQL"):
+        split_statements("INSERT INTO y VALUES ('no end; quote)")
+
+
+def test_missing_folder_is_a_plain_error(tmp_path: Path) -> None:
+    where = tmp_path / "no" / "such" / "l.db"
+    with pytest.raises(SchemaError, match="folder .* is missing"):
+        Ledger(where, device="d", site="s")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(min_size=1, max_size=4096))
+def test_garbage_file_is_refused_in_plain_words(content: bytes) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "l.db"
+        path.write_bytes(content)
+        try:
+            ledger = Ledger(path, device="d", site="s")
+        except SchemaError as exc:
+            assert str(path) in str(exc)
+        else:  # a few byte strings are a valid (empty) database to SQLite
+            assert ledger.txns() == []
+            ledger.close()
+
+
+def test_sqlite_header_with_garbage_body_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "l.db"
+    path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 200)
+    with pytest.raises(SchemaError, match="cannot use the ledger database"):
+        Ledger(path, device="d", site="s")

@@ -1,0 +1,1 @@
+"""One module per panel screen; `base` holds the frame they share."""

@@ -1,0 +1,67 @@
+"""Result: what each released job cost, what came back and why, in the agent's figures."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.scrollview import ScrollView
+
+from ui import strings
+from ui.screens.base import PanelScreen
+from ui.widgets import Box, Text, big_button
+
+if TYPE_CHECKING:
+    from ui.app import PanelApp
+
+
+def result_lines(status: dict[str, Any]) -> list[str]:
+    """The plain-words summary of one settled job."""
+    lines = [strings.RESULT_PRINTED.format(printed=status.get("printed", 0),
+                                           total=status.get("total", 0)),
+             strings.RESULT_CHARGED.format(amount=status.get("charged_text", ""))]
+    if int(status.get("refunded") or 0) > 0:
+        refund = strings.RESULT_REFUNDED.format(amount=status.get("refunded_text", ""))
+        reason = str(status.get("reason_text") or "")
+        lines.append(f"{refund}: {reason}" if reason else refund)
+    else:
+        lines.append(strings.RESULT_NO_REFUND)
+    if status.get("review"):
+        lines.append(strings.RESULT_REVIEW)
+    return lines
+
+
+class ResultScreen(PanelScreen):
+    def __init__(self, app: PanelApp) -> None:
+        super().__init__(app, "result", strings.RESULT_TITLE)
+        c, m = self.colours, self.metrics
+        self.list = GridLayout(cols=1, spacing=m.spacing, size_hint_y=None)
+        self.list.bind(minimum_height=self.list.setter("height"))
+        scroll = ScrollView(do_scroll_x=False, bar_width=max(6, m.spacing))
+        scroll.add_widget(self.list)
+        self.body.add_widget(scroll)
+        bar = BoxLayout(size_hint_y=None, height=m.button_h, spacing=m.spacing)
+        self.more = big_button(strings.RESULT_MORE, c, m, app.controller.show_jobs)
+        self.logout = big_button(strings.RESULT_LOGOUT, c, m, app.controller.logout,
+                                 kind="secondary")
+        bar.add_widget(self.more)
+        bar.add_widget(self.logout)
+        self.body.add_widget(bar)
+        self.texts: list[str] = []
+
+    def show_results(self, results: list[dict[str, Any]]) -> None:
+        c, m = self.colours, self.metrics
+        self.list.clear_widgets()
+        self.texts = []
+        for status in results:
+            card = Box(bg=c.surface, orientation="vertical", size_hint_y=None,
+                       padding=m.pad, spacing=m.spacing / 2)
+            card.bind(minimum_height=card.setter("height"))
+            card.add_widget(Text(text=str(status.get("name") or status.get("job_key", "")),
+                                 font_size=m.font_title, bold=True, color=c.text, fit=True))
+            for line in result_lines(status):
+                card.add_widget(Text(text=line, font_size=m.font_body, color=c.text,
+                                     fit=True))
+                self.texts.append(line)
+            self.list.add_widget(card)
