@@ -14,13 +14,18 @@ from agent.api.server import ApiServer
 from agent.config import AgentConfig
 from agent.jobs_api import JobsApi
 from agent.ledger import JobNotFound, Ledger
-from agent.local_accounts import LedgerBalances, opening_balances
+from agent.local_accounts import LedgerBalances
 from agent.metering.holdqueue import CupsHoldQueue, DeviceHoldQueue, HoldQueue
 from agent.metering.meter import Meter, MeterSettings
+from agent.identity.accounts import LocalAccounts
+from agent.identity.directory import AccountDirectory
+from agent.identity.policy import CodePolicy
+from agent.identity.ratelimit import RateLimiter
 from agent.metering.probe import DeviceProbe
 from agent.money import format_money
 from agent.printer_watch import PrinterWatch
 from agent.session_api import SessionApi
+from agent.sync.central_sync import CentralSync
 from drivers.ipp.client import IppClient
 from drivers.snmp.profiles import load_profile
 from drivers.snmp.reader import SnmpReader
@@ -30,21 +35,22 @@ log = logging.getLogger("pagetally.agent")
 
 class Agent:
     def __init__(self, config: AgentConfig) -> None:
-        self.config = config
-        cfg = config
+        self.config = cfg = config
         self.ledger = Ledger(cfg.ledger.path, device=cfg.device.id, site=cfg.device.site,
                              currency=cfg.device.currency)
         self.api = ApiServer(Path(cfg.api.socket))
-        self.device_ipp = IppClient(cfg.printer.ipp_uri)
+        timeout = cfg.metering.ipp_timeout_s
+        self.device_ipp = IppClient(cfg.printer.ipp_uri, timeout=timeout)
         profile = load_profile(cfg.printer.snmp_profile)
         self.snmp = SnmpReader(cfg.printer.snmp_host, cfg.printer.snmp_port,
                                community=cfg.printer.snmp_community, profile=profile,
-                               timeout=cfg.metering.snmp_timeout_s) \
+                               timeout=cfg.metering.snmp_timeout_s,
+                               retries=cfg.metering.snmp_retries) \
             if cfg.printer.snmp_host else None
         self.queue_ipp: IppClient | None = None
         self.queue: HoldQueue
         if cfg.printer.hold_source == "cups":
-            self.queue_ipp = IppClient(cfg.printer.hold_uri or "")
+            self.queue_ipp = IppClient(cfg.printer.hold_uri, timeout=timeout)
             self.queue = CupsHoldQueue(self.queue_ipp, self.device_ipp)
         else:
             self.queue = DeviceHoldQueue(self.device_ipp)
@@ -53,25 +59,48 @@ class Agent:
                                  idle_polls=cfg.metering.idle_polls,
                                  counter_bits=profile.counter_bits,
                                  saves_every=profile.saves_every)
+        self.central = CentralSync(cfg, self.ledger) if cfg.mqtt.host else None
         self.meter = Meter(ledger=self.ledger, queue=self.queue, probe=self.probe,
-                           prices=cfg.prices, settings=settings, notify=self.api.notify)
-        self.watch = PrinterWatch(self.probe, cfg.device.name, cfg.metering.status_interval_s,
+                           prices=cfg.prices, settings=settings, notify=self._notify)
+        name = cfg.device.name or cfg.device.id
+        self.watch = PrinterWatch(self.probe, name, cfg.metering.status_interval_s,
                                   self.api.notify)
-        self.balances: Balances = self._balances()
-        self.sessions = SessionApi(config, self.balances, self.api.notify)
+        directory, self.balances = self._accounts()
+        ident = cfg.identity
+        self.sessions = SessionApi(
+            device=cfg.device.id, directory=directory, balances=self.balances,
+            currency=cfg.device.currency, idle_timeout_s=ident.session_timeout_s,
+            policy=CodePolicy(ident.code_min_length, ident.code_max_length,
+                              ident.code_digits_only),
+            limiter=RateLimiter(per_window=ident.max_attempts_per_minute,
+                                free_failures=ident.free_failures,
+                                backoff_max_s=ident.backoff_max_s),
+            notify=self.api.notify,
+            online=lambda: self.central.online if self.central else True)
         self.jobs = JobsApi(printer=cfg.device.id, queue=self.queue, meter=self.meter,
                             prices=cfg.prices, balances=self.balances,
                             currency=cfg.device.currency)
         self._tasks: list[asyncio.Task[None]] = []
 
-    def _balances(self) -> Balances:
-        return LedgerBalances(opening_balances(self.config), self.ledger)
+    def _accounts(self) -> tuple[AccountDirectory, Balances]:
+        """Central when [mqtt] is set; otherwise the standalone accounts file."""
+        if self.central is not None:
+            return self.central.directory, self.central.directory
+        accounts = LocalAccounts(Path(self.config.accounts.file))
+        return accounts, LedgerBalances(accounts.credit, self.ledger)
+
+    def _notify(self, method: str, params: dict[str, Any]) -> None:
+        if self.central is not None and method == "job.result":
+            self.central.kick()
+        self.api.notify(method, params)
 
     async def start(self) -> None:
         self._register()
         await self.api.start()
         self._tasks = [asyncio.create_task(self.meter.run(), name="meter"),
                        asyncio.create_task(self.watch.run(), name="printer-watch")]
+        if self.central is not None:
+            self._tasks += self.central.tasks()
         for task in self._tasks:
             task.add_done_callback(_crash_loudly)
         log.info("agent %s ready on %s", self.config.device.id, self.config.api.socket)

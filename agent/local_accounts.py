@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
 from agent.accounts import Credit
@@ -17,18 +18,18 @@ MAX_AGE = timedelta(days=90)
 class LedgerBalances:
     """Opening balance from the accounts file; every local charge and refund applied on top."""
 
-    def __init__(self, opening: dict[str, Credit], ledger: Ledger) -> None:
+    def __init__(self, opening: Callable[[str], Credit], ledger: Ledger) -> None:
         self.opening = opening
         self.ledger = ledger
 
     async def credit(self, user: str) -> Credit:
-        base = self.opening.get(user, Credit(0))
+        base = self.opening(user)
         return Credit(base.balance + self.ledger.user_net(user), base.restricted,
                       base.credit_limit)
 
     async def transactions(self, user: str) -> list[dict[str, Any]]:
         """The portal's seven columns, newest first, running balance included."""
-        base = self.opening.get(user, Credit(0)).balance
+        base = self.opening(user).balance
         txns = self.ledger.txns(user=user)
         rows, balance = [], base
         since = (datetime.now(UTC) - MAX_AGE).isoformat()

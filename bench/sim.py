@@ -9,7 +9,7 @@
     (what the agent uses) and net-snmp's `snmpget` (a process per request, as a sanity check).
 
 Prints a table, then one JSON line with the figures last.
-Run: .venv/bin/python -m bench.sim [--n 300]
+Run: .venv/bin/python -m bench.sim [--n 1000]
 """
 
 from __future__ import annotations
@@ -268,7 +268,7 @@ def print_table(result: dict[str, object]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.sim", description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=300, help="requests per measure (default 300)")
+    parser.add_argument("--n", type=int, default=1000, help="requests per measure (default 1000)")
     args = parser.parse_args(argv)
     if args.n < 10:
         parser.error("--n must be at least 10")

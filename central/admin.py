@@ -69,15 +69,16 @@ class ImportRow:
     display_name: str
     balance: int
     groups: list[str]
-    restricted: bool
-    credit_limit: int
+    restricted: bool | None
+    credit_limit: int | None
     card: str | None
+    present: frozenset[str]
 
 
-def _bool(text: str, default: bool) -> bool:
+def _bool(text: str) -> bool | None:
     value = text.strip().lower()
     if not value:
-        return default
+        return None
     if value in {"1", "true", "yes", "y"}:
         return True
     if value in {"0", "false", "no", "n"}:
@@ -100,8 +101,9 @@ def read_import(stream: TextIO) -> list[ImportRow]:
             rows.append(ImportRow(line, get("username"), get("display_name"),
                                   parse_money(get("balance") or "0"),
                                   [g for g in get("groups").replace("|", ";").split(";") if g],
-                                  _bool(get("restricted"), True),
-                                  parse_money(get("credit_limit") or "0"), card))
+                                  _bool(get("restricted")),
+                                  parse_money(get("credit_limit")) if get("credit_limit")
+                                  else None, card, frozenset(k for k, v in raw.items() if v)))
         except (ValueError, MoneyError) as exc:
             errors.append(f"line {line}: {exc}")
     if errors:
@@ -110,17 +112,22 @@ def read_import(stream: TextIO) -> list[ImportRow]:
 
 
 def import_users(ledger: Ledger, stream: TextIO) -> tuple[int, int]:
-    """Create new users (balance as an initial adjustment); update name/groups of known ones."""
+    """Create new users (balance as an initial adjustment); update known ones.
+
+    For a known user only the columns given are changed, and the balance column is ignored:
+    money moves only through `balance adjust`, so the ledger keeps its history.
+    """
     created = updated = 0
     for row in read_import(stream):
         if ledger.get_account(row.username) is None:
             add_user(ledger, row.username, row.display_name, row.balance,
-                     restricted=row.restricted, credit_limit=row.credit_limit, groups=row.groups)
+                     restricted=row.restricted is not False,
+                     credit_limit=row.credit_limit or 0, groups=row.groups)
             created += 1
         else:
             ledger.update_account(row.username, display_name=row.display_name or None,
                                   restricted=row.restricted, credit_limit=row.credit_limit,
-                                  groups=row.groups)
+                                  groups=row.groups if "groups" in row.present else None)
             updated += 1
         if row.card:
             add_card(ledger, row.username, row.card)

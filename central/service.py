@@ -3,12 +3,15 @@
 Threads, and why: paho runs its network loop on its own thread (`loop_start`); its callbacks
 only put messages on a queue. ONE DB worker (the caller of `run`, normally the main thread)
 owns the SQLite connection, takes whatever is queued (up to `batch_max`), applies all txns in
-one commit, and only then publishes the acks and sends the MQTT PUBACKs (paho manual ack). So:
+one commit, publishes the acks, waits until the broker has taken them (their PUBACKs), and
+only then acknowledges the txn messages to the broker (paho manual ack). So:
 
 * the ledger never sees two writers and never blocks the network loop;
-* a txn that was received but not committed is not acknowledged to the broker either, and
-  the persistent session (fixed client id, clean_start=False) makes Mosquitto redeliver it
-  after a crash — duplicates are then answered "duplicate" from the txn_id primary key.
+* a txn the broker considers delivered is committed AND its ack is safely at the broker;
+  anything short of that (crash, lost connection) is redelivered through the persistent
+  session (fixed client id, clean_start=False) and answered "duplicate" from the txn_id key.
+  (Sending the PUBACK right after the commit is not enough: paho queues acks beyond its
+  in-flight window, the PUBACK overtakes them, and a crash then loses the ack for good.)
 
 Who sent a txn: MQTT does not tell a subscriber the publisher's username. The broker ACL
 (`pattern write pagetally/v1/+/%u/#`) makes the topic's device level equal the device's
@@ -17,11 +20,13 @@ username, and central rejects a txn whose payload site/device differs from its t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import queue
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -65,6 +70,8 @@ class ServiceConfig:
     batch_max: int = 500
     keepalive_s: int = 30
     receive_maximum: int = 1000
+    max_inflight: int = 20  # keep <= the broker's max_inflight_messages (paho ignores it)
+    publish_timeout_s: float = 5.0
 
 
 @dataclass
@@ -127,6 +134,7 @@ class CentralService:
         c.username_pw_set(self.config.username, self.config.password)
         c.will_set(self._status_topic, self._status(False), qos=1, retain=True)
         c.reconnect_delay_set(0.2, 5)
+        c.max_inflight_messages_set(self.config.max_inflight)
         c.on_socket_open = _set_nodelay
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
@@ -236,25 +244,43 @@ class CentralService:
             item.result = result
             if result.status == "rejected":
                 item.reason = result.reason
-        for item in items:  # the commit is done; now tell the device and the broker
+        sent: list[tuple[Inbound, mqtt.MQTTMessageInfo | None]] = []
+        for item in items:  # the commit is done; now tell the device, then the broker
+            info = None
             if item.reason is not None:
-                self._reject(item)
+                info = self._reject(item)
             if item.result is not None:
-                self._send_ack(item, item.result)
-            self._puback(item.message)
+                info = self._send_ack(item, item.result)
+            sent.append((item.message, info))
+        self._puback_when_published(sent)
 
-    def _reject(self, item: _Decoded) -> None:
+    def _puback_when_published(self,
+                               sent: list[tuple[Inbound, mqtt.MQTTMessageInfo | None]]) -> None:
+        """PUBACK each message once what we published for it is at the broker."""
+        deadline = time.monotonic() + self.config.publish_timeout_s
+        for message, info in sent:
+            if info is not None:
+                with contextlib.suppress(ValueError, RuntimeError):  # not queued: not published
+                    info.wait_for_publish(max(0.0, deadline - time.monotonic()))
+                if not info.is_published():
+                    log.warning("the broker did not take our answer in time; it will"
+                                " redeliver the request and we will answer again")
+                    continue
+            self._puback(message)
+
+    def _reject(self, item: _Decoded) -> mqtt.MQTTMessageInfo | None:
         log.warning("rejected txn %s from %s/%s: %s", item.txn_id or "(no usable txn_id)",
                     item.site, item.device, item.reason)
         self.ledger.record_rejection(item.txn_id, item.site, item.device, item.reason or "",
                                      item.message.payload)
         if item.result is None and item.txn_id and item.site != "?":
-            self._send_ack(item, ApplyResult(item.txn_id, "rejected", 0, item.reason))
+            return self._send_ack(item, ApplyResult(item.txn_id, "rejected", 0, item.reason))
+        return None
 
-    def _send_ack(self, item: _Decoded, result: ApplyResult) -> None:
+    def _send_ack(self, item: _Decoded, result: ApplyResult) -> mqtt.MQTTMessageInfo:
         ack = AckPayload(uuid.UUID(result.txn_id), result.status, result.balance,
                          result.reason[:500] if result.reason else None)
-        self.client.publish(topic(item.site, item.device, "ack"), encode(ack), qos=1)
+        return self.client.publish(topic(item.site, item.device, "ack"), encode(ack), qos=1)
 
     def _puback(self, message: Inbound) -> None:
         """Acknowledge to the broker, unless the message came on an older connection."""
@@ -279,5 +305,5 @@ class CentralService:
         props = Properties(PacketTypes.PUBLISH)
         if message.correlation is not None:
             props.CorrelationData = message.correlation
-        self.client.publish(expected, encode(response), qos=1, properties=props)
-        self._puback(message)
+        info = self.client.publish(expected, encode(response), qos=1, properties=props)
+        self._puback_when_published([(message, info)])

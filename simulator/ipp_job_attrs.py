@@ -59,7 +59,7 @@ def job_status_attributes(job: SimJob, base_uri: str) -> list[IppAttribute]:
 
 def job_attributes(engine: Engine, job: SimJob, base_uri: str) -> IppGroup:
     """Every attribute of one job."""
-    sheets_per_copy = math.ceil(job.pages / 2) if job.duplex else job.pages
+    sheets = math.ceil(job.impressions / 2) if job.duplex else job.impressions
     return IppGroup(GroupTag.JOB).add(
         *job_status_attributes(job, base_uri),
         b.uri("job-printer-uri", base_uri),
@@ -68,7 +68,7 @@ def job_attributes(engine: Engine, job: SimJob, base_uri: str) -> IppGroup:
         b.integer("number-of-documents", 0 if job.awaiting_document else 1),
         b.integer("job-impressions", job.pages),
         b.integer("job-impressions-completed", job.impressions_completed),
-        b.integer("job-media-sheets", sheets_per_copy * job.copies),
+        b.integer("job-media-sheets", sheets),
         b.integer("job-media-sheets-completed", job.sheets_completed),
         b.integer("job-printer-up-time", engine.seconds_since_boot(time.time())),
         _time(engine, "time-at-creation", job.created_at),

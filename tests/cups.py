@@ -98,6 +98,10 @@ class Cupsd:
         path = self.root / "log" / "error_log"
         return path.read_text(errors="replace") if path.exists() else ""
 
+    def diagnose(self) -> str:
+        """What to show when the scheduler misbehaves: its log tail and known traps."""
+        return f"--- cupsd error_log tail ---\n{self.error_log()[-3000:]}{apparmor_hint()}"
+
     def run(self, *args: str, timeout: float = 60.0) -> str:
         """Run a CUPS client command against this scheduler; fail with its own words."""
         env = {**os.environ, "CUPS_SERVER": self.host, "LANG": "C"}
@@ -106,8 +110,7 @@ class Cupsd:
                               timeout=timeout, check=False)
         if done.returncode != 0:
             raise CupsError(f"{' '.join(args)} failed ({done.returncode}): "
-                            f"{done.stderr.strip() or done.stdout.strip()}\n"
-                            f"--- cupsd error_log tail ---\n{self.error_log()[-3000:]}")
+                            f"{done.stderr.strip() or done.stdout.strip()}\n{self.diagnose()}")
         return done.stdout
 
     def add_queue(self, name: str, device_uri: str, *, model: str = "everywhere",
@@ -140,13 +143,14 @@ class Cupsd:
                                "keyword requested-attributes printer-make-and-model")
             if str(attrs.get("printer-make-and-model", "")).endswith("IPP Everywhere"):
                 return
-            failed = f"{name}: Unable" in self.error_log()
-            if failed or time.monotonic() > deadline:
+            errors = [line for line in self.error_log().splitlines()
+                      if line.startswith("E ") and f"] {name}: " in line]
+            if errors or time.monotonic() > deadline:
+                reason = errors[-1].split(f"] {name}: ", 1)[1].rstrip(".") if errors else (
+                    f"no answer within {timeout:.0f} s")
                 raise CupsError(
-                    f"CUPS could not make an IPP Everywhere queue for {device_uri}: the "
-                    "device did not answer Get-Printer-Attributes in time. Use model='raw' "
-                    "for a device that is offline when the queue is made.\n"
-                    f"--- cupsd error_log tail ---\n{self.error_log()[-2000:]}")
+                    f"CUPS could not make an IPP Everywhere queue for {device_uri}: {reason}. "
+                    "(A device that is offline when the queue is made needs model='raw'.)")
             time.sleep(0.05)
 
     def stop(self) -> None:
@@ -155,6 +159,18 @@ class Cupsd:
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def apparmor_hint() -> str:
+    """Ubuntu loads an enforcing AppArmor profile for /usr/sbin/cupsd; say so if it is on."""
+    try:
+        profiles = Path("/sys/kernel/security/apparmor/profiles").read_text()
+    except OSError:
+        return ""
+    if "/usr/sbin/cupsd (enforce)" not in profiles:
+        return ""
+    return ("\nAppArmor confines /usr/sbin/cupsd (enforce mode), which may block a private "
+            "scheduler under /tmp: on a throwaway CI machine run `aa-complain /usr/sbin/cupsd`.")
 
 
 def _write_config(root: Path, port: int, log_level: str) -> None:
@@ -195,8 +211,9 @@ def start_cupsd(*, log_level: str = "warn", timeout: float = 20.0) -> Cupsd:
     while not _answers(cupsd.host):
         if child.proc.poll() is not None or time.monotonic() > deadline:
             cupsd.stop()
-            raise CupsError(f"cupsd did not start (exit {child.proc.returncode}):\n"
-                            f"{child.output()}\n--- error_log ---\n{cupsd.error_log()}")
+            why = f"{child.output()}\n{cupsd.diagnose()}"
+            cupsd.cleanup()
+            raise CupsError(f"cupsd did not start (exit {child.proc.returncode}):\n{why}")
         time.sleep(0.05)
     return cupsd
 

@@ -147,7 +147,7 @@ class LoginService:
         if result.failure != "unavailable":
             self.limiter.record(self.device, key, result.ok or result.failure == "card-taken")
         if not result.ok:
-            log.warning("code login failed on device %s: %s", self.device, result.reason)
+            log.warning("code login failed for device %s: %s", self.device, result.reason)
             keep = link_card if result.failure in ("bad-code", "unavailable") else None
             return self._refuse(result.reason or "This access code is not valid.", keep)
         if link_card is not None:
@@ -170,7 +170,7 @@ class LoginService:
         if result.failure != "unavailable":
             self.limiter.record(self.device, key, result.ok)
         if not result.ok:
-            log.warning("PIN login failed on device %s for card %s: %s", self.device,
+            log.warning("PIN login failed for device %s, card %s: %s", self.device,
                         mask(card), result.reason)
             return LoginOutcome(False, result.reason or "The PIN is not correct.")
         return self._login(result, "card+pin")

@@ -31,6 +31,6 @@ class CodePolicy:
             return f"An access code has {size}."
         if self.digits_only and not (code.isascii() and code.isdigit()):
             return "An access code has digits only."
-        if not code.isprintable() or code != code.strip():
+        if not code.isprintable() or any(ch.isspace() for ch in code):
             return "An access code cannot contain spaces or control characters."
         return None

@@ -39,8 +39,13 @@ def check_reason(code: str | None) -> str | None:
 
 
 def reason_text(code: str, *, at_page: int | None = None) -> str:
-    """A sentence for people: reason_text("jam", at_page=3) -> "Paper jam at page 3"."""
-    check_reason(code)
+    """A sentence for people: reason_text("jam", at_page=3) -> "Paper jam at page 3".
+
+    A reason that is not a code (abandon() accepts a short sentence) is returned as it is,
+    so showing a stored job never fails.
+    """
+    if code not in _SENTENCES:
+        return code
     plain, with_page = _SENTENCES[code]
     if at_page is None:
         return plain

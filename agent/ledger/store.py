@@ -189,8 +189,12 @@ class Ledger:
             )  # fmt: skip
 
     def abandon(self, job_key: str, reason: str) -> None:
-        """The job was never released (release failed, user gave up): no money moves."""
-        check_reason(reason)
+        """The job was never released (release failed, user gave up): no money moves.
+
+        `reason` is a reason code or a short sentence; no txn carries it, only the job row.
+        """
+        if not reason.strip():
+            raise ValueError("abandoning a job needs a reason")
         with self._write():
             job = self._job(job_key)
             if job.state == "abandoned":
@@ -248,6 +252,21 @@ class Ledger:
             ).fetchone()
             return int(row[0])
 
+    def user_pending(self, user: str) -> int:
+        """Sum of the user's amounts central has not acked yet: spent here, unknown there."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COALESCE(SUM(amount), 0) FROM txns WHERE user = ? AND outbox = 'pending'",
+                (user,),
+            ).fetchone()
+            return int(row[0])
+
+    def txn_user(self, txn_id: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT user FROM txns WHERE txn_id = ?",
+                                     (txn_id,)).fetchone()
+            return None if row is None else str(row[0])
+
     def pending_outbox(self, limit: int = 500) -> list[Txn]:
         """Unacknowledged transactions, oldest first: the sync task's work list."""
         return self._txns("outbox = 'pending' ORDER BY seq LIMIT ?", (limit,))
@@ -284,6 +303,7 @@ class Ledger:
         self, user: str, amount: int, note: str, *, reason: str | None = None
     ) -> Txn:
         """A manual correction (positive credits the user), with no job behind it."""
+        check_reason(reason)
         if amount == 0:
             raise ValueError("an adjustment of 0 moves no money")
         with self._write():

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import os
 import struct
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -141,9 +141,10 @@ class RecordDecoder:
 
 
 class EventSource(Protocol):
-    """Where key events come from. Raises OSError if it cannot open, ends when unplugged."""
+    """Where key events come from: raises OSError if it cannot open, calls `opened` once it
+    has, and ends (or raises ReaderUnplugged) when the device goes away."""
 
-    def events(self) -> AsyncGenerator[evdev.InputEvent, None]: ...
+    def events(self, opened: Callable[[], None]) -> AsyncGenerator[evdev.InputEvent, None]: ...
 
 
 @dataclass
@@ -153,12 +154,13 @@ class DeviceSource:
     path: str
     grab: bool = True
 
-    async def events(self) -> AsyncGenerator[evdev.InputEvent, None]:
+    async def events(self, opened: Callable[[], None]) -> AsyncGenerator[evdev.InputEvent, None]:
         device = evdev.InputDevice(self.path)
         try:
             if self.grab:
                 device.grab()
             log.info("card reader %s (%s) is open", self.path, device.name)
+            opened()
             try:
                 async for event in device.async_read_loop():
                     yield event
@@ -178,7 +180,7 @@ class RecordSource:
 
     path: str
 
-    async def events(self) -> AsyncGenerator[evdev.InputEvent, None]:
+    async def events(self, opened: Callable[[], None]) -> AsyncGenerator[evdev.InputEvent, None]:
         fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
         loop = asyncio.get_running_loop()
         chunks: asyncio.Queue[bytes] = asyncio.Queue()
@@ -196,6 +198,7 @@ class RecordSource:
 
         loop.add_reader(fd, readable)
         log.info("card reader event stream %s is open", self.path)
+        opened()
         decoder = RecordDecoder()
         try:
             while True:
@@ -218,17 +221,19 @@ class EvdevReader:
         self.source = source
         self.assembler = KeyAssembler(settings or WedgeSettings())
         self.max_delay_s = max_delay_s
+        self.ready = asyncio.Event()  # set while the device is open
 
     async def run(self, on_card: CardHandler) -> None:
         await keep_open(self.name, lambda: self._session(on_card), max_delay_s=self.max_delay_s)
 
     async def _session(self, on_card: CardHandler) -> None:
         self.assembler.reset()
-        stream = self.source.events()
+        stream = self.source.events(self.ready.set)
         try:
             async for event in stream:
                 card = self.assembler.feed(event)
                 if card is not None:
                     await on_card(card)
         finally:
+            self.ready.clear()
             await stream.aclose()

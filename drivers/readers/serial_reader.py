@@ -35,6 +35,7 @@ class SerialReader:
         self.max_delay_s = max_delay_s
         self.clock = clock
         self._dupes = DuplicateFilter(duplicate_s)
+        self.ready = asyncio.Event()  # set while the port is open
 
     async def run(self, on_card: CardHandler) -> None:
         await keep_open(self.name, lambda: self._session(on_card), max_delay_s=self.max_delay_s)
@@ -60,6 +61,7 @@ class SerialReader:
         self._dupes.reset()
         loop.add_reader(fd, readable)
         log.info("card reader %s is open on %s at %d baud", self.name, self.port, self.baudrate)
+        self.ready.set()
         try:
             while True:
                 data, now = await chunks.get()
@@ -71,5 +73,6 @@ class SerialReader:
                     else:
                         log.debug("ignored a repeat read of the same card on %s", self.name)
         finally:
+            self.ready.clear()
             loop.remove_reader(fd)
             port.close()

@@ -37,6 +37,7 @@ class Profile:
     counter_bits: int  # the counter wraps at 2**counter_bits
     saves_every: int  # the printer stores the counter only every N pages (1 = every page)
     idle_polls: int  # consecutive idle, unchanged polls before a counter is trusted
+    bulk_rows: int  # alert rows per GETBULK; lower it for printers that answer tooBig
     uptime_oid: str
     device_status_oid: str
     printer_status_oid: str
@@ -51,7 +52,7 @@ class Profile:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Profile)}
-_INTS = {"counter_bits", "saves_every", "idle_polls"}
+_INTS = {"counter_bits", "saves_every", "idle_polls", "bulk_rows"}
 
 
 def available_profiles() -> list[str]:
@@ -70,6 +71,8 @@ def _read_table(name_or_path: str) -> tuple[str, dict[str, Any], str]:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ProfileError(f"cannot read {where}: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise ProfileError(f"{where} is not UTF-8 text: {exc.reason}") from exc
         stem = path.stem
     else:
         shipped = _SHIPPED.joinpath(f"{name_or_path}.toml")
@@ -83,8 +86,6 @@ def _read_table(name_or_path: str) -> tuple[str, dict[str, Any], str]:
         return where, tomllib.loads(text), stem
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{where} is not valid TOML: {exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ProfileError(f"{where} is not UTF-8 text: {exc.reason}") from exc
 
 
 def _check(where: str, key: str, value: Any) -> None:

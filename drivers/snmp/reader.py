@@ -21,8 +21,6 @@ from pysnmp.hlapi.v3arch.asyncio import (
     ObjectIdentity,
     ObjectType,
     SnmpEngine,
-    Udp6TransportTarget,
-    UdpTransportTarget,
     bulk_cmd,
     get_cmd,
 )
@@ -32,9 +30,10 @@ from pysnmp.proto.rfc1902 import TimeTicks
 from drivers.snmp import decode
 from drivers.snmp.decode import OID, Alert
 from drivers.snmp.profiles import Profile, load_profile
+from drivers.snmp.transport import GuardedUdp6Target, GuardedUdpTarget, malformed_count
 
 T = TypeVar("T")
-Target = UdpTransportTarget | Udp6TransportTarget
+Target = GuardedUdpTarget | GuardedUdp6Target
 VarBinds = list[tuple[OID, Asn1Item]]
 
 # Scalars read in the one GET of a full read, as Profile *_oid fields.
@@ -42,7 +41,6 @@ _SCALARS = ("uptime_oid", "device_status_oid", "printer_status_oid", "error_stat
             "life_count_oid", "power_on_oid", "counter_unit_oid", "serial_oid", "console_oid")
 _ALERT_COLUMNS = (decode.ALERT_SEVERITY_COL, decode.ALERT_GROUP_COL, decode.ALERT_CODE_COL,
                   decode.ALERT_DESCRIPTION_COL)
-_BULK_ROWS = 4  # alert rows asked for per GETBULK: most printers have none or a few
 _MAX_ALERT_CELLS = 512  # stop walking a table that never ends (broken agents loop)
 
 
@@ -103,12 +101,14 @@ class SnmpReader:
         if self._engine is None:
             self._engine = SnmpEngine()
         if self._target is None:
-            cls = Udp6TransportTarget if ":" in self.host else UdpTransportTarget
+            cls = GuardedUdp6Target if ":" in self.host else GuardedUdpTarget
             self._target = await cls.create((self.host, self.port), timeout=self.timeout,
                                             retries=self.retries)
         return self._engine, self._target
 
-    def _failure(self, indication: object) -> str:
+    def _failure(self, indication: object, junk_before: int) -> str:
+        if malformed_count(self._target) > junk_before:
+            return f"printer at {self.address} answered with data that is not valid SNMP"
         if isinstance(indication, errind.RequestTimedOut):
             tries = f" ({self.retries + 1} tries)" if self.retries else ""
             return f"no answer from {self.address} within {self.timeout:g} s{tries}"
@@ -118,13 +118,14 @@ class SnmpReader:
         """One GET; (var-binds, None) or (None, why not)."""
         try:
             engine, target = await self._connect()
+            junk_before = malformed_count(target)
             indication, status, index, var_binds = await get_cmd(
                 engine, self._auth, target, self._context,
                 *self._object_types(tuple(oids)), lookupMib=False)
         except (PySnmpError, OSError) as exc:
             return None, f"cannot query {self.address} over SNMP: {exc}"
         if indication:
-            return None, self._failure(indication)
+            return None, self._failure(indication, junk_before)
         if status:
             bad = oids[int(index) - 1] if 0 < int(index) <= len(oids) else None
             at = f" at {'.'.join(map(str, bad))}" if bad else ""
@@ -152,12 +153,13 @@ class SnmpReader:
         try:
             engine, target = await self._connect()
             while streams and len(cells) < _MAX_ALERT_CELLS:
+                junk_before = malformed_count(target)
                 request = self._object_types(tuple(at for _, at in streams))
                 indication, status, _, var_binds = await bulk_cmd(
-                    engine, self._auth, target, self._context, 0, _BULK_ROWS, *request,
+                    engine, self._auth, target, self._context, 0, self.profile.bulk_rows, *request,
                     lookupMib=False)
                 if indication:
-                    return cells, self._failure(indication)
+                    return cells, self._failure(indication, junk_before)
                 if status:
                     return cells, (f"printer {self.address} refused to list alerts: "
                                    f"{status.prettyPrint()}")

@@ -123,7 +123,7 @@ def test_split_statements_handles_comments_and_semicolons_in_text() -> None:
 
 def test_missing_folder_is_a_plain_error(tmp_path: Path) -> None:
     where = tmp_path / "no" / "such" / "l.db"
-    with pytest.raises(SchemaError, match="folder .* is missing"):
+    with pytest.raises(SchemaError, match=r"folder .* is missing"):
         Ledger(where, device="d", site="s")
 
 

@@ -31,7 +31,9 @@ TABLE = PriceTable(
         (False, False, "tabloid", 10 * 10 + 5),  # unknown media: default prices
     ],
 )
-def test_cost_by_colour_sides_and_media(color: bool, duplex: bool, media: str | None, cost: int) -> None:
+def test_cost_by_colour_sides_and_media(
+    color: bool, duplex: bool, media: str | None, cost: int
+) -> None:
     assert TABLE.cost(10, color=color, duplex=duplex, media=media) == cost
 
 
@@ -100,6 +102,9 @@ def test_cost_is_linear_in_impressions(
     )  # fmt: skip
     one = table.cost(1, color=color, duplex=duplex, media=None) - fee
     assert table.cost(n, color=color, duplex=duplex, media="x") == n * one + fee
-    assert one == {(False, False): ms, (False, True): md, (True, False): cs, (True, True): cd}[
-        (color, duplex)
-    ]
+    assert (
+        one
+        == {(False, False): ms, (False, True): md, (True, False): cs, (True, True): cd}[
+            (color, duplex)
+        ]
+    )

@@ -18,7 +18,7 @@ from ui.screens.base import PanelScreen, short_time
 from ui.widgets import Box, Text
 
 if TYPE_CHECKING:
-    from ui.app import PanelApp
+    from ui.panel import PanelApp
 
 # Relative column widths; the order is the portal's.
 COLUMNS = {"date": 1.25, "transacted_by": 1.0, "type": 0.8, "system_note": 1.5,

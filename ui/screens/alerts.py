@@ -12,7 +12,7 @@ from ui.screens.base import PanelScreen
 from ui.widgets import Box, Text
 
 if TYPE_CHECKING:
-    from ui.app import PanelApp
+    from ui.panel import PanelApp
 
 
 def alert_help(alert: dict[str, Any]) -> tuple[str, str, str]:

@@ -13,7 +13,7 @@ from ui import strings
 from ui.widgets import Banner, Box, Header
 
 if TYPE_CHECKING:
-    from ui.app import PanelApp
+    from ui.panel import PanelApp
 
 
 class PanelScreen(Screen):

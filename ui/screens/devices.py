@@ -13,7 +13,7 @@ from ui.screens.base import PanelScreen
 from ui.widgets import Text, spacer
 
 if TYPE_CHECKING:
-    from ui.app import PanelApp
+    from ui.panel import PanelApp
 
 
 class DevicesScreen(PanelScreen):

@@ -11,7 +11,7 @@ from ui.screens.base import PanelScreen
 from ui.widgets import Text, big_button
 
 if TYPE_CHECKING:
-    from ui.app import PanelApp
+    from ui.panel import PanelApp
 
 
 class IdleScreen(PanelScreen):

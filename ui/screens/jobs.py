@@ -19,7 +19,7 @@ from ui.theme import SYMBOL_FONT, Colours, Metrics
 from ui.widgets import Box, Text, big_button
 
 if TYPE_CHECKING:
-    from ui.app import PanelApp
+    from ui.panel import PanelApp
 
 CHECKED, UNCHECKED = "\u2611", "\u2610"
 

@@ -13,7 +13,7 @@ from ui.theme import SYMBOL_FONT
 from ui.widgets import Box, Text, big_button, spacer
 
 if TYPE_CHECKING:
-    from ui.app import PanelApp
+    from ui.panel import PanelApp
 
 MAX_DIGITS = 12
 MASK = "\u25cf"

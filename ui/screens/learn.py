@@ -14,7 +14,7 @@ from ui.widgets import Text, big_button
 if TYPE_CHECKING:
     from kivy.uix.button import Button
 
-    from ui.app import PanelApp
+    from ui.panel import PanelApp
 
 
 class LearnScreen(PanelScreen):

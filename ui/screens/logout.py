@@ -11,7 +11,7 @@ from ui import strings
 from ui.widgets import Box, Text, big_button
 
 if TYPE_CHECKING:
-    from ui.app import PanelApp
+    from ui.panel import PanelApp
 
 
 class LogoutWarning(ModalView):

@@ -15,7 +15,7 @@ from ui.screens.base import PanelScreen
 from ui.widgets import Box, Text, big_button, spacer
 
 if TYPE_CHECKING:
-    from ui.app import PanelApp
+    from ui.panel import PanelApp
 
 
 class Bar(Box):
@@ -97,6 +97,9 @@ class ReleasingScreen(PanelScreen):
         if pending:
             self._focus(pending)
         return pending == ""
+
+    def all_done(self) -> bool:
+        return bool(self.order) and self._next_pending() == ""
 
     def ordered_results(self) -> list[dict[str, Any]]:
         return [self.results[k] for k in self.order if k in self.results]

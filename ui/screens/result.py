@@ -13,7 +13,7 @@ from ui.screens.base import PanelScreen
 from ui.widgets import Box, Text, big_button
 
 if TYPE_CHECKING:
-    from ui.app import PanelApp
+    from ui.panel import PanelApp
 
 
 def result_lines(status: dict[str, Any]) -> list[str]:

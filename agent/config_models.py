@@ -1,0 +1,233 @@
+"""Typed sections of the agent's `agent.toml` and of the standalone accounts file.
+
+Every key has a sane default except what must be site-specific ([device] id and site,
+[printer] ipp_uri). Checks that span keys live in `__post_init__` and name the keys, so the
+loader can prefix the file and section. docs/config.md documents each key.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+import msgspec
+from argon2 import extract_parameters
+from argon2.exceptions import InvalidHashError
+
+from agent.money import MoneyError, exponent
+from agent.pricing import PriceTable
+
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+Seconds = Annotated[float, msgspec.Meta(gt=0)]
+Count = Annotated[int, msgspec.Meta(ge=1)]
+NonNegative = Annotated[int, msgspec.Meta(ge=0)]
+
+# Names that go into MQTT topics and file names: no '/', '+', '#' or spaces.
+_TOPIC_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+class Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base of every section: unknown keys are typos, so they are errors."""
+
+
+class DeviceConfig(Section):
+    id: str
+    site: str
+    name: str = ""
+    currency: str = "EUR"
+
+    def __post_init__(self) -> None:
+        for key in ("id", "site"):
+            if not _TOPIC_SAFE.fullmatch(getattr(self, key)):
+                raise ValueError(
+                    f"{key} must be 1-64 letters, digits, '.', '_' or '-' (it is used in "
+                    f"MQTT topics), got {getattr(self, key)!r}"
+                )
+        try:
+            exponent(self.currency)
+        except MoneyError as exc:
+            raise ValueError(f"currency: {exc}") from exc
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.id
+
+
+class PrinterConfig(Section):
+    ipp_uri: str
+    snmp_host: str = ""
+    snmp_port: Port = 161
+    snmp_community: str = "public"
+    snmp_profile: str = "generic"
+    hold_source: Literal["device", "cups"] = "device"
+    hold_uri: str = ""
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.ipp_uri)
+        if parts.scheme not in ("ipp", "ipps", "http", "https") or not parts.hostname:
+            raise ValueError(
+                f"ipp_uri must look like 'ipp://printer.example/ipp/print', got {self.ipp_uri!r}"
+            )
+        if not self.snmp_host:
+            msgspec.structs.force_setattr(self, "snmp_host", parts.hostname)
+        if self.hold_source == "cups" and not self.hold_uri:
+            raise ValueError("hold_uri is required when hold_source is 'cups' (the CUPS queue)")
+
+
+class LedgerConfig(Section):
+    path: str = "/var/lib/pagetally/ledger.db"
+
+
+class ApiConfig(Section):
+    socket: str = "/run/pagetally/agent.sock"
+
+
+class AccountsConfig(Section):
+    file: str = ""
+
+
+class MeteringConfig(Section):
+    poll_interval_s: Seconds = 0.2
+    idle_polls: Count = 3
+    settle_timeout_s: Seconds = 120.0
+    stall_timeout_s: Seconds = 600.0
+    snmp_timeout_s: Seconds = 2.0
+    snmp_retries: NonNegative = 1
+    ipp_timeout_s: Seconds = 10.0
+    status_interval_s: Seconds = 2.0
+
+
+class MqttConfig(Section):
+    host: str = ""
+    port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 0
+    username: str = ""
+    password_file: str = ""
+    tls: bool = False
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    client_id: str = ""
+    keepalive_s: Count = 30
+    request_timeout_s: Seconds = 3.0
+    reconnect_min_s: Seconds = 0.2
+    reconnect_max_s: Seconds = 30.0
+    resend_after_s: Seconds = 10.0
+    outbox_window: Count = 500
+
+    def __post_init__(self) -> None:
+        if self.port == 0:
+            msgspec.structs.force_setattr(self, "port", 8883 if self.tls else 1883)
+        if bool(self.cert_file) != bool(self.key_file):
+            raise ValueError("cert_file and key_file go together: set both or neither")
+        if (self.ca_file or self.cert_file) and not self.tls:
+            raise ValueError("ca_file and cert_file need tls = true")
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError("reconnect_max_s must not be less than reconnect_min_s")
+
+
+class IdentityConfig(Section):
+    code_min_length: Annotated[int, msgspec.Meta(ge=1, le=64)] = 4
+    code_max_length: Annotated[int, msgspec.Meta(ge=1, le=64)] = 12
+    code_digits_only: bool = True
+    max_attempts_per_minute: Count = 5
+    free_failures: NonNegative = 3
+    backoff_max_s: Seconds = 300.0
+    auth_timeout_s: Seconds = 3.0
+    session_timeout_s: Seconds = 60.0
+    offline_credit: NonNegative = 0
+    offline_cache: str = "/var/lib/pagetally/offline-cache.json"
+    offline_cache_max_users: Count = 100
+    offline_cache_max_age_s: Seconds = 7 * 86400.0
+
+    def __post_init__(self) -> None:
+        if self.code_max_length < self.code_min_length:
+            raise ValueError("code_max_length must not be less than code_min_length")
+
+
+class PanelConfig(Section):
+    """The agent's view of [panel]; the panel (ui/config.py) checks `hidden` names and colours."""
+
+    hidden: list[str] = []
+    portal_url: str = ""
+    theme: dict[str, str] = {}
+    idle_message: str = ""
+
+
+class AgentConfig(Section):
+    device: DeviceConfig
+    printer: PrinterConfig
+    prices: PriceTable = PriceTable()
+    ledger: LedgerConfig = LedgerConfig()
+    api: ApiConfig = ApiConfig()
+    accounts: AccountsConfig = AccountsConfig()
+    metering: MeteringConfig = MeteringConfig()
+    mqtt: MqttConfig = MqttConfig()
+    identity: IdentityConfig = IdentityConfig()
+    panel: PanelConfig = PanelConfig()
+    readers: list[dict[str, Any]] = []  # checked by agent.identity.readers.parse_readers
+
+    def __post_init__(self) -> None:
+        if not self.mqtt.host and not self.accounts.file:
+            raise ValueError(
+                "nobody could log in: set [mqtt] host (accounts on central) "
+                "or [accounts] file (standalone)"
+            )
+        if not self.mqtt.client_id:
+            mqtt = msgspec.structs.replace(self.mqtt, client_id=f"pagetally-{self.device.id}")
+            msgspec.structs.force_setattr(self, "mqtt", mqtt)
+
+    @property
+    def standalone(self) -> bool:
+        """True when accounts come from the local file instead of central."""
+        return not self.mqtt.host
+
+
+# -- the standalone accounts file --------------------------------------------------------
+
+
+class Account(Section):
+    name: str
+    display_name: str = ""
+    balance: int = 0
+    restricted: bool = True
+    credit_limit: NonNegative = 0
+    access_code_hash: str = ""
+    cards: list[str] = []
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise ValueError("name must not be empty")
+        if self.access_code_hash:
+            check_argon2_hash(self.access_code_hash)
+
+
+class AccountsFile(Section):
+    users: list[Account] = []
+
+    def __post_init__(self) -> None:
+        names: set[str] = set()
+        cards: dict[str, str] = {}
+        for user in self.users:
+            if user.name in names:
+                raise ValueError(f"users: name {user.name!r} appears twice")
+            names.add(user.name)
+            for card in user.cards:
+                if card in cards:
+                    raise ValueError(
+                        f"users: card {card!r} belongs to both {cards[card]!r} and {user.name!r}"
+                    )
+                cards[card] = user.name
+
+
+def check_argon2_hash(value: str) -> None:
+    """Refuse anything but an argon2 hash, so a plain code never sits in a file."""
+    if not value.startswith("$argon2"):
+        raise ValueError(
+            "access_code_hash must be an argon2 hash (it starts with '$argon2id$'); "
+            "never write a plain access code in this file"
+        )
+    try:
+        extract_parameters(value)
+    except InvalidHashError as exc:
+        raise ValueError("access_code_hash is not a complete argon2 hash") from exc

@@ -1,0 +1,122 @@
+"""session.* methods: login by code or card, logout, and the auto-logout countdown."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from agent.accounts import Balances
+from agent.api.protocol import ApiError
+from agent.identity.directory import AccountDirectory
+from agent.identity.login import LoginOutcome, LoginService
+from agent.identity.policy import CodePolicy
+from agent.identity.ratelimit import RateLimiter
+from agent.identity.session import EndReason, Session, SessionManager
+from agent.money import format_money
+
+COUNTDOWN_S = 10
+
+Notify = Callable[[str, Any], None]
+
+
+class SessionApi:
+    def __init__(self, *, device: str, directory: AccountDirectory, balances: Balances,
+                 currency: str, idle_timeout_s: float, policy: CodePolicy,
+                 limiter: RateLimiter, notify: Notify,
+                 online: Callable[[], bool] = lambda: True) -> None:
+        self.balances = balances
+        self.currency = currency
+        self.notify = notify
+        self.online = online
+        self.manager = SessionManager(device, idle_timeout_s, on_end=self._ended)
+        self.login_service = LoginService(device, directory, self.manager, policy=policy,
+                                          limiter=limiter)
+        self._touched = time.monotonic()
+        self._ticker: asyncio.Task[None] | None = None
+
+    def user(self) -> str:
+        """The logged-in user; every call on their behalf counts as activity."""
+        session = self.manager.current
+        if session is None:
+            raise ApiError("not-logged-in", "Please log in first")
+        self._touch()
+        return session.user
+
+    def _touch(self) -> None:
+        self._touched = time.monotonic()
+        self.manager.touch()
+
+    async def _session_json(self, session: Session) -> dict[str, Any]:
+        credit = await self.balances.credit(session.user)
+        left = self.manager.idle_timeout_s - (time.monotonic() - self._touched)
+        return {"user": session.user, "display_name": session.display_name,
+                "balance": credit.balance,
+                "balance_text": format_money(credit.balance, self.currency),
+                "offline": session.offline, "method": session.method,
+                "expires_in": max(0, round(left))}
+
+    async def _outcome(self, outcome: LoginOutcome) -> dict[str, Any]:
+        if outcome.ok and outcome.session is not None:
+            self._touched = time.monotonic()
+            self._start_ticker()
+            view = await self._session_json(outcome.session)
+            self.notify("session", view)
+            return view
+        if outcome.retry_after_s is not None:
+            raise ApiError("locked", outcome.message,
+                           {"retry_after": round(outcome.retry_after_s)})
+        if outcome.needs is not None:
+            raise ApiError(f"needs-{outcome.needs}", outcome.message)
+        raise ApiError("bad-code", outcome.message)
+
+    async def login(self, params: dict[str, Any]) -> dict[str, Any]:
+        if "code" in params:
+            return await self._outcome(await self.login_service.code(str(params["code"])))
+        if "pin" in params:
+            return await self._outcome(await self.login_service.pin(str(params["pin"])))
+        if "card" in params:
+            reader = str(params.get("reader", "panel"))
+            return await self._outcome(await self.login_service.card(reader,
+                                                                      str(params["card"])))
+        raise ApiError("invalid-params", "give a code, a card or a pin")
+
+    async def card_swiped(self, reader: str, raw: str) -> None:
+        """A reader driver produced a card: log in, and tell the panel what happened."""
+        try:
+            await self._outcome(await self.login_service.card(reader, raw))
+        except ApiError as exc:
+            self.notify("login.refused", {"kind": exc.kind, "message": exc.message})
+
+    async def logout(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.manager.end("logout")
+        return {"ok": True}
+
+    async def status(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        session = self.manager.current
+        return None if session is None else await self._session_json(session)
+
+    async def touch(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.user()
+        return {"expires_in": round(self.manager.idle_timeout_s)}
+
+    def _ended(self, session: Session, reason: EndReason) -> None:
+        self.notify("session", {"user": None, "reason": reason, "previous": session.user})
+
+    def _start_ticker(self) -> None:
+        if self._ticker is None or self._ticker.done():
+            self._ticker = asyncio.create_task(self._countdown(), name="logout-countdown")
+
+    async def _countdown(self) -> None:
+        """`timeout` notifications each second during the last COUNTDOWN_S seconds."""
+        while self.manager.current is not None:
+            left = self.manager.idle_timeout_s - (time.monotonic() - self._touched)
+            if 0 < left <= COUNTDOWN_S:
+                self.notify("timeout", {"seconds_left": max(1, round(left))})
+            await asyncio.sleep(1.0 if left <= COUNTDOWN_S + 1 else left - COUNTDOWN_S)
+
+    def close(self) -> None:
+        self.manager.end("logout")
+        if self._ticker is not None:
+            self._ticker.cancel()

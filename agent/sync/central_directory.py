@@ -1,0 +1,112 @@
+"""Accounts from central over MQTT rpc, with the offline cache when central is away."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from agent.accounts import Credit
+from agent.identity.directory import AuthResult
+from agent.ledger import Ledger
+from agent.money import format_money
+from agent.sync.offline_cache import CachedAccount, OfflineCache
+from agent.sync.rpc import CentralUnavailable, RpcClient
+from contract.payloads import (
+    AccountParams,
+    AccountRequest,
+    AccountSummary,
+    AuthParams,
+    AuthRequest,
+)
+
+log = logging.getLogger("pagetally.sync.directory")
+
+_FAILURE = {"wrong_code": "bad-code", "unknown_card": "unknown-card", "locked": "locked"}
+
+
+class CentralDirectory:
+    """AccountDirectory and Balances backed by central; `online` tells the API the truth."""
+
+    def __init__(self, rpc: RpcClient, cache: OfflineCache, ledger: Ledger,
+                 *, offline_policy: str = "cached-balance") -> None:
+        self.rpc = rpc
+        self.cache = cache
+        self.ledger = ledger
+        self.offline_policy = offline_policy
+        self.online = False
+        self._known: dict[str, CachedAccount] = {}
+
+    async def _auth(self, kind: str, value: str) -> AuthResult:
+        params = AuthParams(code=value) if kind == "code" else AuthParams(card=value)
+        try:
+            response = await self.rpc.call(AuthRequest(params=params))
+        except CentralUnavailable as exc:
+            self.online = False
+            log.info("central unavailable (%s): using the offline cache", exc)
+            cached = self.cache.lookup(kind, value)
+            if cached is None:
+                what = "code" if kind == "code" else "card"
+                return AuthResult.denied("unavailable", f"Offline: this {what} is not known on "
+                                         "this device yet. Try again when online.", offline=True)
+            self._known[cached.user] = cached
+            return AuthResult.success(cached.user, cached.display_name,
+                                      await self._balance(cached.user), offline=True)
+        self.online = True
+        if response.error is not None:
+            failure = _FAILURE.get(response.error.code, "unavailable")
+            return AuthResult.denied(failure, response.error.message)  # type: ignore[arg-type]
+        summary: AccountSummary = response.result  # type: ignore[assignment]
+        account = CachedAccount(summary.username, summary.display_name, summary.balance,
+                                summary.restricted, summary.credit_limit, time.time())
+        self.cache.remember(kind, value, account)
+        self._known[account.user] = account
+        return AuthResult.success(account.user, account.display_name,
+                                  await self._balance(account.user))
+
+    async def by_code(self, code: str) -> AuthResult:
+        return await self._auth("code", code)
+
+    async def by_card(self, card: str) -> AuthResult:
+        return await self._auth("card", card)
+
+    async def by_card_and_pin(self, card: str, pin: str) -> AuthResult:
+        return AuthResult.denied("unavailable", "Card and PIN is not offered by central yet")
+
+    async def associate_card(self, code: str, card: str) -> AuthResult:
+        return AuthResult.denied("unavailable", "Linking cards needs central's link_card call")
+
+    def note_ack(self, user: str | None, balance: int | None) -> None:
+        """An ack carries central's balance after our txn: keep the freshest."""
+        if user and balance is not None and user in self._known:
+            old = self._known[user]
+            self._known[user] = CachedAccount(old.user, old.display_name, balance,
+                                              old.restricted, old.credit_limit, time.time())
+
+    async def _balance(self, user: str) -> int:
+        return (await self.credit(user)).balance
+
+    async def credit(self, user: str) -> Credit:
+        """Central's last word plus what this device spent that central has not acked yet."""
+        known = self._known.get(user)
+        if known is None:
+            return Credit(0)
+        pending = self.ledger.user_pending(user)
+        if not self.online and self.offline_policy == "deny":
+            return Credit(0, True, 0)
+        return Credit(known.balance + pending, known.restricted, known.credit_limit)
+
+    async def transactions(self, user: str) -> list[dict[str, Any]]:
+        try:
+            response = await self.rpc.call(AccountRequest(params=AccountParams(user=user)))
+        except CentralUnavailable:
+            self.online = False
+            return []
+        if response.result is None:
+            return []
+        currency = self.ledger.currency
+        return [{"date": r.date.isoformat(), "transacted_by": r.transacted_by, "type": r.type,
+                 "system_note": r.system_note, "comment": r.comment, "amount": r.amount,
+                 "amount_text": format_money(r.amount, currency), "balance": r.balance,
+                 "balance_text": format_money(r.balance, currency)}
+                for r in response.result.transactions]

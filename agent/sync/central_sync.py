@@ -1,0 +1,50 @@
+"""Everything the agent needs of central, built from the [mqtt] and [identity] config."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from agent.config import mqtt_password
+from agent.config_models import AgentConfig
+from agent.ledger import Ledger
+from agent.sync.central_directory import CentralDirectory
+from agent.sync.link import CentralLink, LinkSettings
+from agent.sync.offline_cache import OfflineCache, load_secret
+from agent.sync.outbox import OutboxSender
+from agent.sync.rpc import RpcClient
+
+
+class CentralSync:
+    def __init__(self, config: AgentConfig, ledger: Ledger) -> None:
+        m, ident = config.mqtt, config.identity
+        self.ledger = ledger
+        self.link = CentralLink(LinkSettings(
+            host=m.host, port=m.port or 1883, site=config.device.site, device=config.device.id,
+            username=m.username or config.device.id, password=mqtt_password(config),
+            keepalive=m.keepalive_s, backoff_min_s=m.reconnect_min_s,
+            backoff_max_s=m.reconnect_max_s))
+        self.outbox = OutboxSender(ledger, self.link, window=m.outbox_window,
+                                   resend_after_s=m.resend_after_s, on_ack=self._acked)
+        self.rpc = RpcClient(self.link, timeout_s=ident.auth_timeout_s)
+        cache_path = Path(ident.offline_cache)
+        cache = OfflineCache(cache_path, load_secret(cache_path.with_suffix(".key")),
+                             max_users=ident.offline_cache_max_users,
+                             max_age_s=ident.offline_cache_max_age_s)
+        self.directory = CentralDirectory(self.rpc, cache, ledger)
+        self.link.on_connect(lambda: setattr(self.directory, "online", True))
+
+    @property
+    def online(self) -> bool:
+        return self.link.connected.is_set() and self.directory.online
+
+    def kick(self) -> None:
+        self.outbox.kick()
+
+    def _acked(self, txn_id: str, status: str, balance: int | None) -> None:
+        self.directory.note_ack(self.ledger.txn_user(txn_id), balance)
+
+    def tasks(self) -> list[asyncio.Task[None]]:
+        return [asyncio.create_task(self.link.run(), name="mqtt-link"),
+                asyncio.create_task(self.outbox.run(), name="outbox"),
+                asyncio.create_task(self.outbox.run_acks(), name="outbox-acks")]

@@ -1,0 +1,185 @@
+"""`pagetally central`: run the ledger service, and the admin commands around it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from central import admin
+from central.codes import CodeBook
+from central.money import MoneyError, format_money, parse_money
+from central.storage.base import StorageError
+from central.storage.sqlite import SqliteLedger
+
+
+def _money(text: str) -> int:
+    try:
+        return parse_money(text)
+    except MoneyError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", type=Path, required=True, help="the ledger's SQLite file")
+    common.add_argument("--secret-file", type=Path,
+                        help="server secret for code lookups (default: DB path + .secret;"
+                             " created on first run; keep it out of backups of the DB)")
+    common.add_argument("--currency", default="EUR", help="ledger currency for a new DB")
+    p = argparse.ArgumentParser(prog="pagetally central", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", parents=[common], help="run the MQTT ledger service")
+    s.add_argument("--mqtt-host", default="127.0.0.1")
+    s.add_argument("--mqtt-port", type=int, default=1883)
+    s.add_argument("--username", default="central", help="MQTT username")
+    s.add_argument("--password-file", type=Path, help="file holding the MQTT password")
+    s.add_argument("--client-id", default="pagetally-central",
+                   help="fixed MQTT client id: the broker keeps unacknowledged txns for it")
+    s.add_argument("--lockout-failures", type=int, default=10)
+    s.add_argument("--lockout-window", type=float, default=900.0, help="seconds")
+    s.add_argument("--batch-max", type=int, default=500, help="most txns per commit")
+    s.add_argument("-v", "--verbose", action="store_true")
+
+    user = sub.add_parser("user", help="add or import users").add_subparsers(
+        dest="user_command", required=True)
+    a = user.add_parser("add", parents=[common], help="add one user")
+    a.add_argument("username")
+    a.add_argument("--name", default="", help="display name")
+    a.add_argument("--balance", type=_money, default=0, help="starting balance, e.g. 5.00")
+    a.add_argument("--restricted", action=argparse.BooleanOptionalAction, default=True,
+                   help="restricted users cannot spend beyond balance + credit limit")
+    a.add_argument("--unrestricted", dest="restricted", action="store_false")
+    a.add_argument("--credit-limit", type=_money, default=0)
+    a.add_argument("--group", action="append", default=[], dest="groups")
+    i = user.add_parser("import", parents=[common],
+                        help="CSV: username,display_name,balance,groups,restricted,"
+                             "credit_limit,card")
+    i.add_argument("file", type=Path)
+
+    code = sub.add_parser("code", help="access codes").add_subparsers(
+        dest="code_command", required=True)
+    c = code.add_parser("set", parents=[common], help="set or generate a user's code")
+    c.add_argument("username")
+    c.add_argument("--code", help="the code to set (default: a random 6-digit code)")
+
+    card = sub.add_parser("card", help="cards").add_subparsers(dest="card_command",
+                                                                 required=True)
+    k = card.add_parser("add", parents=[common], help="give a user a card")
+    k.add_argument("username")
+    k.add_argument("card_number")
+
+    balance = sub.add_parser("balance", help="balances").add_subparsers(
+        dest="balance_command", required=True)
+    b = balance.add_parser("adjust", parents=[common], help="add (or, negative, remove) money")
+    b.add_argument("username")
+    b.add_argument("amount", type=_money)
+    b.add_argument("--comment", required=True)
+
+    r = sub.add_parser("refund", parents=[common], help="refund a charge or a whole job")
+    r.add_argument("txn_id", nargs="?")
+    r.add_argument("--job", help="refund what is left of this job's charges")
+    r.add_argument("--comment", required=True)
+
+    w = sub.add_parser("show", parents=[common], help="a user's balance and transactions")
+    w.add_argument("username")
+    e = sub.add_parser("export", parents=[common], help="all transactions as CSV")
+    e.add_argument("--csv", type=Path, required=True)
+    return p
+
+
+def _secret(args: argparse.Namespace) -> Path:
+    return args.secret_file or args.db.with_name(args.db.name + ".secret")
+
+
+def serve(args: argparse.Namespace) -> int:
+    from central.rpc import LockoutPolicy, RpcHandler
+    from central.service import CentralService, ServiceConfig
+
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    password = args.password_file.read_text().strip() if args.password_file else ""
+    ledger = SqliteLedger(args.db, currency=args.currency)
+    rpc = RpcHandler(ledger, CodeBook.from_file(_secret(args)),
+                     LockoutPolicy(args.lockout_failures, args.lockout_window))
+    service = CentralService(ledger, rpc, ServiceConfig(
+        args.mqtt_host, args.mqtt_port, args.username, password, args.client_id,
+        batch_max=args.batch_max))
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+
+    def announce() -> None:
+        while not stop.is_set():
+            if service.ready.wait(0.5):
+                print("READY " + json.dumps({"client_id": args.client_id, "db": str(args.db),
+                                             "broker": f"{args.mqtt_host}:{args.mqtt_port}"}),
+                      flush=True)
+                return
+
+    threading.Thread(target=announce, name="announce", daemon=True).start()
+    service.start()
+    try:
+        service.run(stop)
+    finally:
+        service.stop()
+        ledger.close()
+    return 0
+
+
+def admin_command(args: argparse.Namespace) -> int:
+    ledger = SqliteLedger(args.db, currency=args.currency)
+    try:
+        cmd = args.command
+        sub = getattr(args, f"{cmd}_command", None)
+        if (cmd, sub) == ("user", "add"):
+            account = admin.add_user(ledger, args.username, args.name, args.balance,
+                                     restricted=args.restricted, credit_limit=args.credit_limit,
+                                     groups=args.groups)
+            print(f"added {account.username}, balance {format_money(account.balance)}")
+        elif (cmd, sub) == ("user", "import"):
+            with args.file.open(newline="") as f:
+                created, updated = admin.import_users(ledger, f)
+            print(f"imported {args.file}: {created} new, {updated} updated")
+        elif cmd == "code":
+            code = admin.set_code(ledger, CodeBook.from_file(_secret(args)), args.username,
+                                  args.code)
+            print(f"access code for {args.username}: {code}\n"
+                  "(shown once; only a hash is stored, so note it now)")
+        elif cmd == "card":
+            print(f"card {admin.add_card(ledger, args.username, args.card_number)} now"
+                  f" belongs to {args.username}")
+        elif cmd == "balance":
+            result = admin.post(ledger, args.username, "adjustment", args.amount,
+                                note="Balance adjustment", comment=args.comment)
+            print(f"{args.username}: new balance {format_money(result.balance)}")
+        elif cmd == "refund":
+            if bool(args.txn_id) == bool(args.job):
+                raise admin.AdminError("give either a TXN_ID or --job JOB_ID")
+            result = (admin.refund_job(ledger, args.job, args.comment) if args.job
+                      else admin.refund_txn(ledger, args.txn_id, args.comment))
+            print(f"refunded as {result.txn_id}; new balance {format_money(result.balance)}")
+        elif cmd == "show":
+            admin.show(ledger, args.username, sys.stdout)
+        elif cmd == "export":
+            print(f"wrote {admin.export_csv(ledger, args.csv)} transactions to {args.csv}")
+        return 0
+    except (admin.AdminError, StorageError, ValueError) as exc:
+        print(f"pagetally central: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        ledger.close()
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return serve(args) if args.command == "serve" else admin_command(args)
+    except (OSError, StorageError) as exc:
+        print(f"pagetally central: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,152 @@
+"""Typed results of the IPP client, read from decoded attribute groups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+
+from drivers.ipp.codec import IppGroup, LangString, Value
+from drivers.ipp.errors import IppProtocolError
+
+
+class JobState(IntEnum):
+    """IPP job-state (RFC 8011 §5.3.7)."""
+
+    PENDING = 3
+    PENDING_HELD = 4
+    PROCESSING = 5
+    PROCESSING_STOPPED = 6
+    CANCELED = 7
+    ABORTED = 8
+    COMPLETED = 9
+
+
+class PrinterState(IntEnum):
+    """IPP printer-state (RFC 8011 §5.4.11)."""
+
+    IDLE = 3
+    PROCESSING = 4
+    STOPPED = 5
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """One job as the printer reports it.
+
+    `impressions` is the whole job, all copies: the wire's job-impressions counts one copy
+    (RFC 8011 §5.3.17.2), so it is multiplied by `copies` here to be comparable with
+    `impressions_completed` and `sheets_completed`, which count every copy marked.
+    """
+
+    id: int
+    name: str
+    user: str
+    state: JobState
+    state_reasons: tuple[str, ...]
+    impressions: int | None
+    impressions_completed: int | None
+    sheets_completed: int | None
+    copies: int
+    sides: str
+    color: bool
+    media: str | None
+    hold_until: str | None
+    created_at: datetime | None
+    processing_at: datetime | None
+    completed_at: datetime | None
+
+    @property
+    def terminal(self) -> bool:
+        """Canceled, aborted or completed: nothing more will print."""
+        return self.state >= JobState.CANCELED
+
+
+@dataclass(frozen=True)
+class PrinterInfo:
+    state: PrinterState
+    state_reasons: tuple[str, ...]
+    state_message: str
+    impressions_completed: int | None
+    impressions_mono: int | None
+    impressions_color: int | None
+    name: str
+    make_model: str
+    up_time: int | None
+
+
+def _str(value: Value) -> str | None:
+    if isinstance(value, LangString):
+        return value.text
+    return value if isinstance(value, str) else None
+
+
+def _int(value: Value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _date(value: Value) -> datetime | None:
+    return value if isinstance(value, datetime) else None
+
+
+def _keywords(group: IppGroup, attr_name: str) -> tuple[str, ...]:
+    attr = group.get(attr_name)
+    return () if attr is None else tuple(s for s in map(_str, attr.values) if s is not None)
+
+
+def job_from_group(group: IppGroup) -> JobInfo:
+    """A JobInfo from a job-attributes group; missing id or unknown state is a protocol error."""
+    job_id = _int(group.value("job-id"))
+    if job_id is None:
+        raise IppProtocolError("printer sent a job without a job-id")
+    try:
+        state = JobState(_int(group.value("job-state")))
+    except ValueError:
+        raise IppProtocolError(
+            f"printer sent job {job_id} with an unknown job-state {group.value('job-state')!r}"
+        ) from None
+    copies = _int(group.value("copies")) or 1
+    per_copy = _int(group.value("job-impressions"))
+    return JobInfo(
+        id=job_id,
+        name=_str(group.value("job-name")) or "",
+        user=_str(group.value("job-originating-user-name")) or "",
+        state=state,
+        state_reasons=_keywords(group, "job-state-reasons"),
+        impressions=None if per_copy is None else per_copy * copies,
+        impressions_completed=_int(group.value("job-impressions-completed")),
+        sheets_completed=_int(group.value("job-media-sheets-completed")),
+        copies=copies,
+        sides=_str(group.value("sides")) or "one-sided",
+        color=group.value("print-color-mode") == "color",
+        media=_str(group.value("media")),
+        hold_until=_str(group.value("job-hold-until")),
+        created_at=_date(group.value("date-time-at-creation")),
+        processing_at=_date(group.value("date-time-at-processing")),
+        completed_at=_date(group.value("date-time-at-completed")),
+    )
+
+
+def printer_from_group(group: IppGroup) -> PrinterInfo:
+    try:
+        state = PrinterState(_int(group.value("printer-state")))
+    except ValueError:
+        raise IppProtocolError(
+            f"printer sent an unknown printer-state {group.value('printer-state')!r}"
+        ) from None
+    col = group.value("printer-impressions-completed-col")
+    mono = color = None
+    if isinstance(col, dict):
+        mono = _int(col["monochrome"].value) if "monochrome" in col else None
+        color = _int(col["full-color"].value) if "full-color" in col else None
+    return PrinterInfo(
+        state=state,
+        state_reasons=_keywords(group, "printer-state-reasons"),
+        state_message=_str(group.value("printer-state-message")) or "",
+        impressions_completed=_int(group.value("printer-impressions-completed")),
+        impressions_mono=mono,
+        impressions_color=color,
+        name=_str(group.value("printer-name")) or "",
+        make_model=_str(group.value("printer-make-and-model")) or "",
+        up_time=_int(group.value("printer-up-time")),
+    )
