@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-_MONEY = re.compile(r"([+-]?)(\d{1,10})(?:\.(\d{1,2}))?")
+from contract.payloads import MAX_MONEY
+
+_MONEY = re.compile(r"([+-]?)(\d{1,12})(?:\.(\d{1,2}))?")
 
 
 class MoneyError(ValueError):
@@ -18,6 +20,8 @@ def parse_money(text: str) -> int:
         raise MoneyError(f"{text!r} is not an amount: write it like 5, 5.00 or -1.20")
     sign, whole, frac = m.groups()
     cents = int(whole) * 100 + int((frac or "0").ljust(2, "0"))
+    if cents > MAX_MONEY:
+        raise MoneyError(f"{text!r} is too large: at most {format_money(MAX_MONEY)}")
     return -cents if sign == "-" else cents
 
 

@@ -30,6 +30,7 @@ class DeviceBody(msgspec.Struct, forbid_unknown_fields=True):
     offline: bool | None = None
     counter_save_every: int | None = None
     toner_low: bool | None = None
+    ipp_counters: bool | None = None
 
 
 class CopyBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -111,6 +112,8 @@ def add_routes(app: web.Application, engine: Engine) -> None:
             engine.faults.asleep_snmp = body.asleep_snmp
         if body.toner_low is not None:
             engine.faults.toner_low = body.toner_low
+        if body.ipp_counters is not None:
+            engine.faults.ipp_counters = body.ipp_counters
         if body.offline is not None:
             engine.set_offline(body.offline)
         return web.json_response({"ok": True, "faults": engine.truth()["faults"]})

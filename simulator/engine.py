@@ -456,6 +456,7 @@ class Engine:
                 "counter_save_every": self.faults.counter_save_every,
                 "jammed": self.faults.jammed,
                 "paper_out": self.faults.paper_out,
+                "ipp_counters": self.faults.ipp_counters,
             },
             "jobs": [j.to_json() for j in self.jobs.values()],
         }

@@ -67,6 +67,7 @@ class DeviceFaults:
     jammed: bool = False
     paper_out: bool = False
     toner_low: bool = False
+    ipp_counters: bool = True
 
 
 @dataclass

@@ -33,7 +33,7 @@ log = logging.getLogger("pagetally.sim.snmp")
 VarBind = tuple[Any, Any]
 
 
-class SnmpStartError(Exception):
+class SnmpStartError(OSError):
     """The agent could not start; the message says why in plain words."""
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from simulator.client import SimClient
+from tests.agent_env import AgentEnv, make_env
 from tests.helpers import SimHandle, start_sim
 
 
@@ -21,3 +22,11 @@ def sim() -> Iterator[SimHandle]:
 @pytest.fixture
 def sim_client(sim: SimHandle) -> SimClient:
     return SimClient(sim.control)
+
+
+@pytest.fixture
+def agent_env() -> Iterator[AgentEnv]:
+    """The simulator and a real agent daemon in standalone mode, with alice and bob."""
+    env = make_env()
+    yield env
+    env.stop()

@@ -3,6 +3,8 @@
     [users.alice]
     display_name = "Alice Example"
     balance = 1250                       # integer minor units
+    restricted = true                    # false: may spend without limit
+    credit_limit = 0                     # minor units allowed below zero when restricted
     access_code_hash = "$argon2id$..."   # from hash_secret(); never the code itself
     cards = ["12345678"]                 # as they come out of the reader's conversions
     pin_hash = "$argon2id$..."           # optional, for card + PIN
@@ -26,6 +28,7 @@ import msgspec
 import tomlkit
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from agent.accounts import Credit
 from agent.identity.directory import AuthResult
 from drivers.readers.common import mask
 
@@ -37,8 +40,10 @@ class AccountsError(Exception):
 
 
 class Account(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    display_name: str
+    display_name: str = ""
     balance: int = 0
+    restricted: bool = True
+    credit_limit: int = 0
     access_code_hash: str | None = None
     cards: list[str] = msgspec.field(default_factory=list)
     pin_hash: str | None = None
@@ -74,6 +79,9 @@ def _parse(path: Path) -> _Snapshot:
         raise AccountsError(f"accounts file {path}: {exc}") from exc
     cards: dict[str, str] = {}
     for uid, account in users.items():
+        if account.credit_limit < 0:
+            raise AccountsError(f"accounts file {path}: users.{uid}.credit_limit must be 0 or "
+                                f"more, got {account.credit_limit}")
         for field in ("access_code_hash", "pin_hash"):
             value = getattr(account, field)
             if value is not None:
@@ -151,7 +159,14 @@ class LocalAccounts:
 
     def _success(self, snap: _Snapshot, uid: str) -> AuthResult:
         account = snap.users[uid]
-        return AuthResult.success(uid, account.display_name, account.balance)
+        return AuthResult.success(uid, account.display_name or uid, account.balance)
+
+    def credit(self, user: str) -> Credit:
+        """Opening balance and spending rule from the file; an unknown user may spend nothing."""
+        account = self._current().users.get(user)
+        if account is None:
+            return Credit(0, True, 0)
+        return Credit(account.balance, account.restricted, account.credit_limit)
 
     async def by_code(self, code: str) -> AuthResult:
         snap = self._current()

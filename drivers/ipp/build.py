@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from drivers.ipp.codec import IntRange, IppAttribute, LangString, Resolution
+from drivers.ipp.message import IntRange, IppAttribute, LangString, Resolution
 from drivers.ipp.tags import ValueTag
 
 

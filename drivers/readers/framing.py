@@ -20,7 +20,6 @@ STX, ETX, CR, LF = 0x02, 0x03, 0x0D, 0x0A
 
 Checksum = Literal["none", "xor", "xor-hex", "lrc", "lrc-hex"]
 Payload = Literal["ascii", "hex"]
-CHECKSUMS: tuple[str, ...] = ("none", "xor", "xor-hex", "lrc", "lrc-hex")
 
 
 class FrameError(ValueError):

@@ -30,7 +30,7 @@ from pysnmp.proto.rfc1902 import TimeTicks
 from drivers.snmp import decode
 from drivers.snmp.decode import OID, Alert
 from drivers.snmp.profiles import Profile, load_profile
-from drivers.snmp.transport import GuardedUdp6Target, GuardedUdpTarget, malformed_count
+from drivers.snmp.transport import GuardedUdp6Target, GuardedUdpTarget, received_count
 
 T = TypeVar("T")
 Target = GuardedUdpTarget | GuardedUdp6Target
@@ -106,9 +106,9 @@ class SnmpReader:
                                             retries=self.retries)
         return self._engine, self._target
 
-    def _failure(self, indication: object, junk_before: int) -> str:
-        if malformed_count(self._target) > junk_before:
-            return f"printer at {self.address} answered with data that is not valid SNMP"
+    def _failure(self, indication: object, heard_before: int) -> str:
+        if received_count(self._target) > heard_before:
+            return f"printer at {self.address} sent data that is not a valid SNMP answer"
         if isinstance(indication, errind.RequestTimedOut):
             tries = f" ({self.retries + 1} tries)" if self.retries else ""
             return f"no answer from {self.address} within {self.timeout:g} s{tries}"
@@ -118,14 +118,14 @@ class SnmpReader:
         """One GET; (var-binds, None) or (None, why not)."""
         try:
             engine, target = await self._connect()
-            junk_before = malformed_count(target)
+            heard_before = received_count(target)
             indication, status, index, var_binds = await get_cmd(
                 engine, self._auth, target, self._context,
                 *self._object_types(tuple(oids)), lookupMib=False)
         except (PySnmpError, OSError) as exc:
             return None, f"cannot query {self.address} over SNMP: {exc}"
         if indication:
-            return None, self._failure(indication, junk_before)
+            return None, self._failure(indication, heard_before)
         if status:
             bad = oids[int(index) - 1] if 0 < int(index) <= len(oids) else None
             at = f" at {'.'.join(map(str, bad))}" if bad else ""
@@ -153,13 +153,13 @@ class SnmpReader:
         try:
             engine, target = await self._connect()
             while streams and len(cells) < _MAX_ALERT_CELLS:
-                junk_before = malformed_count(target)
+                heard_before = received_count(target)
                 request = self._object_types(tuple(at for _, at in streams))
                 indication, status, _, var_binds = await bulk_cmd(
                     engine, self._auth, target, self._context, 0, self.profile.bulk_rows, *request,
                     lookupMib=False)
                 if indication:
-                    return cells, self._failure(indication, junk_before)
+                    return cells, self._failure(indication, heard_before)
                 if status:
                     return cells, (f"printer {self.address} refused to list alerts: "
                                    f"{status.prettyPrint()}")

@@ -1,8 +1,9 @@
 """UDP client transport that survives malformed answers from buggy printer firmware.
 
 pysnmp 7.1 lets some malformed BER escape as TypeError/ValueError from pyasn1, which asyncio
-prints as a traceback per datagram. Here such datagrams are dropped and counted, so the
-reader can say "answered with something that is not SNMP" instead of only "no answer".
+prints as a traceback per datagram. Here such datagrams are dropped quietly, and every
+datagram received is counted, so when a request times out although the printer sent
+something, the reader can say "answered with data that is not SNMP", not "no answer".
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ log = logging.getLogger("pagetally.drivers.snmp")
 class _DropMalformed:
     loop: asyncio.AbstractEventLoop
     _callback_function: Callable[..., None] | None
-    malformed: int = 0
+    received: int = 0
 
     def datagram_received(self, datagram: bytes, address: Any) -> None:
+        self.received += 1
         self.loop.call_soon(self._deliver, address, datagram)
 
     def _deliver(self, address: Any, datagram: bytes) -> None:
@@ -34,7 +36,6 @@ class _DropMalformed:
         try:
             self._callback_function(self, address, datagram)
         except (PyAsn1Error, PySnmpError, TypeError, ValueError) as exc:
-            self.malformed += 1
             log.debug("dropped a malformed SNMP answer from %s: %s", address, exc)
 
 
@@ -54,7 +55,7 @@ class GuardedUdp6Target(Udp6TransportTarget):
     PROTO_TRANSPORT = GuardedUdp6
 
 
-def malformed_count(target: UdpTransportTarget | Udp6TransportTarget | None) -> int:
-    """Datagrams dropped so far on this target's socket (0 before it is opened)."""
+def received_count(target: UdpTransportTarget | Udp6TransportTarget | None) -> int:
+    """Datagrams received so far on this target's socket (0 before it is opened)."""
     transport = getattr(target, "transport", None)
-    return transport.malformed if isinstance(transport, _DropMalformed) else 0
+    return transport.received if isinstance(transport, _DropMalformed) else 0

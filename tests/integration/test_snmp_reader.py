@@ -8,6 +8,7 @@ import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -210,8 +211,7 @@ class JunkPrinter(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         assert self.transport is not None
@@ -222,6 +222,7 @@ class JunkPrinter(asyncio.DatagramProtocol):
     b"garbage\n",  # pyasn1 raises TypeError inside pysnmp on this one
     b"\x30\x03\x02\x01\x01",  # a BER SEQUENCE that is not an SNMP message
     b"\x30\x82\xff\xff\x02",  # a length far past the end
+    bytes(range(256)) * 4,
     b"\xff\x00#?garbage\x80",
 ])
 async def test_printer_answering_junk(reply: bytes, caplog: pytest.LogCaptureFixture) -> None:
@@ -238,6 +239,6 @@ async def test_printer_answering_junk(reply: bytes, caplog: pytest.LogCaptureFix
         reader.close()
         transport.close()
     assert not snap.reachable and count is None
-    assert snap.problem == f"printer at 127.0.0.1:{port} answered with data that is not valid SNMP"
+    assert snap.problem == f"printer at 127.0.0.1:{port} sent data that is not a valid SNMP answer"
     assert reader.last_problem == snap.problem
     assert [r.getMessage() for r in caplog.records] == []

@@ -107,3 +107,23 @@ def test_bad_files_explained(tmp_path: Path, text: str, words: str) -> None:
 def test_missing_file_explained(tmp_path: Path) -> None:
     with pytest.raises(AccountsError, match=r"cannot read accounts file .*No such file"):
         LocalAccounts(tmp_path / "nope.toml")
+
+
+def test_credit_rules_from_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "a.toml"
+    path.write_text('[users.a]\nbalance = 100\ncredit_limit = 500\n'
+                    '[users.b]\ndisplay_name = "B"\nrestricted = false\nbalance = -20\n')
+    accounts = LocalAccounts(path, FAST)
+    a, b = accounts.credit("a"), accounts.credit("b")
+    assert (a.balance, a.restricted, a.credit_limit, a.available) == (100, True, 500, 600)
+    assert (b.balance, b.restricted, b.available) == (-20, False, None)
+    assert accounts.credit("nobody").available == 0
+    path.write_text('[users.a]\ncredit_limit = -1\n')
+    with pytest.raises(AccountsError, match=r"users\.a\.credit_limit must be 0 or more, got -1"):
+        LocalAccounts(path, FAST)
+
+
+async def test_display_name_defaults_to_user_id(tmp_path: Path) -> None:
+    path = tmp_path / "a.toml"
+    path.write_text('[users.zed]\ncards = ["C1"]\n')
+    assert (await LocalAccounts(path, FAST).by_card("C1")).display_name == "zed"

@@ -1,0 +1,21 @@
+"""Helpers for end-to-end metering tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.api.client import ApiClient
+from tests.agent_env import AgentEnv
+
+PRICE_MONO = 10  # minor units per impression, as in tests.agent_env's agent.toml
+
+
+async def release_and_settle(env: AgentEnv, user: str, job_id: int,
+                             api: ApiClient, timeout: float = 30.0) -> dict[str, Any]:
+    [ticket] = await api.call("jobs.release", {"ids": [job_id]})
+    return await env.wait_result(api, ticket["job_key"], timeout)
+
+
+def printed(env: AgentEnv, job_id: int) -> int:
+    """Ground truth: impressions the simulated engine marked for this job."""
+    return int(env.sim_client.job(job_id)["printed"])
