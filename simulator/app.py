@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from simulator import control, ipp_server, snmp_agent
+from simulator import control, ipp_server, readers, snmp_agent
 from simulator.config import SimConfig
 from simulator.engine import Engine
 
@@ -31,6 +31,7 @@ class Endpoints:
 def build_http_app(engine: Engine) -> web.Application:
     app = web.Application(client_max_size=engine.config.max_request_bytes)
     ipp_server.add_routes(app, engine)
+    readers.add_routes(app, readers.SimReaders())
     control.add_routes(app, engine)
     return app
 

@@ -57,6 +57,17 @@ def job_status_attributes(job: SimJob, base_uri: str) -> list[IppAttribute]:
     ]
 
 
+def _progress(engine: Engine, job: SimJob, sheets: int) -> list[IppAttribute]:
+    """Per-job counts, unless the device is told to report none (as many real ones do)."""
+    if not engine.faults.ipp_counters:
+        return [b.integer("job-media-sheets", sheets)]
+    return [
+        b.integer("job-impressions-completed", job.impressions_completed),
+        b.integer("job-media-sheets", sheets),
+        b.integer("job-media-sheets-completed", job.sheets_completed),
+    ]
+
+
 def job_attributes(engine: Engine, job: SimJob, base_uri: str) -> IppGroup:
     """Every attribute of one job."""
     sheets = math.ceil(job.impressions / 2) if job.duplex else job.impressions
@@ -67,9 +78,7 @@ def job_attributes(engine: Engine, job: SimJob, base_uri: str) -> IppGroup:
         b.name("job-originating-user-name", job.user),
         b.integer("number-of-documents", 0 if job.awaiting_document else 1),
         b.integer("job-impressions", job.pages),
-        b.integer("job-impressions-completed", job.impressions_completed),
-        b.integer("job-media-sheets", sheets),
-        b.integer("job-media-sheets-completed", job.sheets_completed),
+        *_progress(engine, job, sheets),
         b.integer("job-printer-up-time", engine.seconds_since_boot(time.time())),
         _time(engine, "time-at-creation", job.created_at),
         _time(engine, "time-at-processing", job.processing_at),

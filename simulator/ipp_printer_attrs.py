@@ -98,11 +98,24 @@ def _template_attrs(ppm: int) -> list[IppAttribute]:
     ]
 
 
+def _counter_attrs(engine: Engine) -> list[IppAttribute]:
+    """Printer counters, unless the device is told to behave like one that reports none."""
+    if not engine.faults.ipp_counters:
+        return []
+    counters = engine.counters
+    return [
+        b.integer("printer-impressions-completed", counters.ipp_total),
+        b.collection("printer-impressions-completed-col", [
+            b.integer("monochrome", counters.true_mono),
+            b.integer("full-color", counters.true_color),
+        ]),
+    ]
+
+
 def printer_attributes(engine: Engine, clock: StateClock, base_uri: str,
                        http_base: str) -> IppGroup:
     """Every printer attribute, read fresh from the engine."""
     cfg = engine.config
-    counters = engine.counters
     now = time.time()
     not_done = [j for j in engine.ipp_jobs() if not j.state.terminal]
     printer_uuid = uuid.uuid5(uuid.NAMESPACE_URL, f"pagetally-sim:{cfg.serial_number}")
@@ -127,11 +140,7 @@ def printer_attributes(engine: Engine, clock: StateClock, base_uri: str,
         b.date_time("printer-current-time", datetime.fromtimestamp(now, UTC)),
         b.boolean("printer-is-accepting-jobs", True),
         b.integer("queued-job-count", len(not_done)),
-        b.integer("printer-impressions-completed", counters.ipp_total),
-        b.collection("printer-impressions-completed-col", [
-            b.integer("monochrome", counters.true_mono),
-            b.integer("full-color", counters.true_color),
-        ]),
+        *_counter_attrs(engine),
         b.enum("operations-supported", *OPERATIONS),
         b.charset("charset-configured", "utf-8"),
         b.charset("charset-supported", "utf-8", "us-ascii"),
@@ -148,6 +157,9 @@ def printer_attributes(engine: Engine, clock: StateClock, base_uri: str,
         b.keyword("which-jobs-supported", *WHICH_JOBS),
         b.boolean("job-ids-supported", False),
         b.keyword("printer-kind", "document"),
+        b.resolution("pwg-raster-document-resolution-supported", RESOLUTION),
+        b.keyword("pwg-raster-document-type-supported", "sgray_8", "srgb_8"),
+        b.keyword("pwg-raster-document-sheet-back", "normal"),
         *_template_attrs(max(1, int(cfg.ppm))),
     )
 

@@ -45,7 +45,7 @@ class DeviceProbe:
         snap_task = asyncio.create_task(self.snmp.read()) if self.snmp else None
         try:
             printer = await self.ipp.printer()
-            ipp_total, state = printer.impressions_completed, printer.state
+            ipp_total, state = printer.impressions_completed, printer.state.name.lower()
             reasons = tuple(printer.state_reasons)
         except IppError as exc:
             ipp_total, state, reasons = None, "unknown", ()

@@ -129,7 +129,8 @@ class SnmpReader:
         if status:
             bad = oids[int(index) - 1] if 0 < int(index) <= len(oids) else None
             at = f" at {'.'.join(map(str, bad))}" if bad else ""
-            return None, f"printer {self.address} refused the request: {status.prettyPrint()}{at}"
+            return None, (f"printer at {self.address} refused the request: "
+                          f"{status.prettyPrint()}{at}")
         return [(tuple(name), value) for name, value in var_binds], None
 
     def _object_types(self, oids: tuple[OID, ...]) -> tuple[ObjectType, ...]:
@@ -161,15 +162,16 @@ class SnmpReader:
                 if indication:
                     return cells, self._failure(indication, heard_before)
                 if status:
-                    return cells, (f"printer {self.address} refused to list alerts: "
+                    return cells, (f"printer at {self.address} refused to list alerts: "
                                    f"{status.prettyPrint()}")
                 streams = self._advance(streams, var_binds, cells)
                 if streams is None:
-                    return cells, f"printer {self.address} lists alerts out of order"
+                    return cells, f"printer at {self.address} lists alerts out of order"
         except (PySnmpError, OSError) as exc:
             return cells, f"cannot list alerts on {self.address}: {exc}"
         if streams:
-            return cells, f"printer {self.address} lists more than {_MAX_ALERT_CELLS} alert cells"
+            return cells, (f"printer at {self.address} lists more than {_MAX_ALERT_CELLS} "
+                           "alert cells")
         return cells, None
 
     @staticmethod
@@ -192,17 +194,18 @@ class SnmpReader:
                 return None
             cells.append((oid, value))
             live[i] = (start, oid)
-        if len(var_binds) < width:
+        if len(var_binds) < width:  # a truncated answer: stop rather than guess
             return []
         return [stream for stream, ok in zip(live, alive, strict=True) if ok]
 
     async def read(self) -> PrinterSnapshot:
-        """Counters, status, errors, identity and alerts in two round trips."""
+        """Counters, status, errors, identity and alerts: two round trips when the printer
+        has at most `profile.bulk_rows` alerts, one more per further `bulk_rows` alerts."""
         p = self.profile
         oids = [p.oid(name) for name in _SCALARS]
         var_binds, problem = await self._get(oids)
         if var_binds is None or len(var_binds) != len(oids):
-            self.last_problem = problem or f"printer {self.address} answered the wrong values"
+            self.last_problem = problem or f"printer at {self.address} answered the wrong values"
             return PrinterSnapshot(reachable=False, problem=self.last_problem)
         values = dict(zip(_SCALARS, (value for _, value in var_binds), strict=True))
         problems: list[str] = []
