@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lockout-failures", type=int, default=10)
     s.add_argument("--lockout-window", type=float, default=900.0, help="seconds")
     s.add_argument("--batch-max", type=int, default=500, help="most txns per commit")
+    s.add_argument("--max-inflight", type=int, default=20,
+                   help="unacknowledged publishes at once; <= the broker's max_inflight_messages")
     s.add_argument("-v", "--verbose", action="store_true")
 
     user = sub.add_parser("user", help="add or import users").add_subparsers(
@@ -109,7 +111,7 @@ def serve(args: argparse.Namespace) -> int:
                      LockoutPolicy(args.lockout_failures, args.lockout_window))
     service = CentralService(ledger, rpc, ServiceConfig(
         args.mqtt_host, args.mqtt_port, args.username, password, args.client_id,
-        batch_max=args.batch_max))
+        batch_max=args.batch_max, max_inflight=args.max_inflight))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

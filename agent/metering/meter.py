@@ -89,7 +89,9 @@ class Meter:
         the job is no longer held, so we charge without releasing again."""
         if queued.state.name.lower() == "pending_held":
             if row.job_key in self._cancel:
+                await self.queue.cancel(row.queue_job_id)
                 self.ledger.abandon(row.job_key, "canceled before release")
+                self._publish_result(row.job_key)
                 return False
             reading = await self.probe.read()
             self.ledger.add_evidence(row.job_key, "snapshot", reading.to_json())

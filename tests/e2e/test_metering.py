@@ -50,6 +50,8 @@ async def test_cancel_before_printing_refunds_everything() -> None:
         job = await env.submit("alice", "never.pdf", 4)
         async with env.client(login="alice") as api:
             [ticket] = await api.call("jobs.release", {"ids": [job]})
+            warming = await api.next_notification("job.progress")
+            assert (warming["state"], warming["printed"]) == ("printing", 0)
             await api.call("jobs.cancel", {"job_key": ticket["job_key"]})
             result = await env.wait_result(api, ticket["job_key"])
         assert printed(env, job) == 0
@@ -130,6 +132,8 @@ async def test_counter32_wrap_is_exact(agent_env: AgentEnv) -> None:
 
 async def test_counter_reset_during_job_goes_to_review(agent_env: AgentEnv) -> None:
     sim = agent_env.sim_client
+    earlier = sim.submit("earlier", "carol", 20, hold=False)
+    sim.wait_job(earlier, ("completed",))
     sim.job_faults(paper_out_at=2)
     job = await agent_env.submit("alice", "reset.pdf", 6)
     async with agent_env.client(login="alice") as api:
