@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from agent.config_models import AccountsFile, AgentConfig
+from agent.config_models import AgentConfig
 from agent.money import MoneyError, exponent, parse_money
 from agent.pricing import MediaPrices
 
@@ -46,11 +46,6 @@ def load_config(path: str | Path) -> AgentConfig:
     where = str(path)
     config = config_from_dict(_read_toml(Path(path)), where)
     return _resolve_files(config, Path(path).resolve().parent)
-
-
-def load_accounts(path: str | Path) -> AccountsFile:
-    """Read the standalone accounts file ([[users]] tables; balances in minor units)."""
-    return _convert(_read_toml(Path(path)), AccountsFile, str(path))
 
 
 def config_from_dict(data: dict[str, Any], where: str) -> AgentConfig:

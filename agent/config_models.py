@@ -12,8 +12,6 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import msgspec
-from argon2 import extract_parameters
-from argon2.exceptions import InvalidHashError
 
 from agent.money import MoneyError, exponent
 from agent.pricing import PriceTable
@@ -183,51 +181,3 @@ class AgentConfig(Section):
         return not self.mqtt.host
 
 
-# -- the standalone accounts file --------------------------------------------------------
-
-
-class Account(Section):
-    name: str
-    display_name: str = ""
-    balance: int = 0
-    restricted: bool = True
-    credit_limit: NonNegative = 0
-    access_code_hash: str = ""
-    cards: list[str] = []
-
-    def __post_init__(self) -> None:
-        if not self.name.strip():
-            raise ValueError("name must not be empty")
-        if self.access_code_hash:
-            check_argon2_hash(self.access_code_hash)
-
-
-class AccountsFile(Section):
-    users: list[Account] = []
-
-    def __post_init__(self) -> None:
-        names: set[str] = set()
-        cards: dict[str, str] = {}
-        for user in self.users:
-            if user.name in names:
-                raise ValueError(f"users: name {user.name!r} appears twice")
-            names.add(user.name)
-            for card in user.cards:
-                if card in cards:
-                    raise ValueError(
-                        f"users: card {card!r} belongs to both {cards[card]!r} and {user.name!r}"
-                    )
-                cards[card] = user.name
-
-
-def check_argon2_hash(value: str) -> None:
-    """Refuse anything but an argon2 hash, so a plain code never sits in a file."""
-    if not value.startswith("$argon2"):
-        raise ValueError(
-            "access_code_hash must be an argon2 hash (it starts with '$argon2id$'); "
-            "never write a plain access code in this file"
-        )
-    try:
-        extract_parameters(value)
-    except InvalidHashError as exc:
-        raise ValueError("access_code_hash is not a complete argon2 hash") from exc

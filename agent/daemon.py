@@ -12,15 +12,16 @@ from agent.accounts import Balances
 from agent.api.protocol import ApiError
 from agent.api.server import ApiServer
 from agent.config import AgentConfig
+from agent.identity.accounts import LocalAccounts
+from agent.identity.directory import AccountDirectory
+from agent.identity.policy import CodePolicy
+from agent.identity.ratelimit import RateLimiter
+from agent.identity.readers import build, chain, parse_readers, run_readers
 from agent.jobs_api import JobsApi
 from agent.ledger import JobNotFound, Ledger
 from agent.local_accounts import LedgerBalances
 from agent.metering.holdqueue import CupsHoldQueue, DeviceHoldQueue, HoldQueue
 from agent.metering.meter import Meter, MeterSettings
-from agent.identity.accounts import LocalAccounts
-from agent.identity.directory import AccountDirectory
-from agent.identity.policy import CodePolicy
-from agent.identity.ratelimit import RateLimiter
 from agent.metering.probe import DeviceProbe
 from agent.money import format_money
 from agent.printer_watch import PrinterWatch
@@ -57,6 +58,8 @@ class Agent:
         self.probe = DeviceProbe(self.device_ipp, self.snmp)
         settings = MeterSettings(poll_interval=cfg.metering.poll_interval_s,
                                  idle_polls=cfg.metering.idle_polls,
+                                 settle_timeout=cfg.metering.settle_timeout_s,
+                                 stall_timeout=cfg.metering.stall_timeout_s,
                                  counter_bits=profile.counter_bits,
                                  saves_every=profile.saves_every)
         self.central = CentralSync(cfg, self.ledger) if cfg.mqtt.host else None
@@ -66,6 +69,7 @@ class Agent:
         self.watch = PrinterWatch(self.probe, name, cfg.metering.status_interval_s,
                                   self.api.notify)
         directory, self.balances = self._accounts()
+        self.reader_configs = parse_readers(cfg.readers)
         ident = cfg.identity
         self.sessions = SessionApi(
             device=cfg.device.id, directory=directory, balances=self.balances,
@@ -76,6 +80,7 @@ class Agent:
                                 free_failures=ident.free_failures,
                                 backoff_max_s=ident.backoff_max_s),
             notify=self.api.notify,
+            chains={c.name: chain(c) for c in self.reader_configs},
             online=lambda: self.central.online if self.central else True)
         self.jobs = JobsApi(printer=cfg.device.id, queue=self.queue, meter=self.meter,
                             prices=cfg.prices, balances=self.balances,
@@ -101,6 +106,10 @@ class Agent:
                        asyncio.create_task(self.watch.run(), name="printer-watch")]
         if self.central is not None:
             self._tasks += self.central.tasks()
+        if self.reader_configs:
+            readers = [build(c) for c in self.reader_configs]
+            self._tasks.append(asyncio.create_task(
+                run_readers(readers, self.sessions.card_swiped), name="card-readers"))
         for task in self._tasks:
             task.add_done_callback(_crash_loudly)
         log.info("agent %s ready on %s", self.config.device.id, self.config.api.socket)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from agent.accounts import Balances
 from agent.api.protocol import ApiError
+from agent.identity.conversions import Chain
 from agent.identity.directory import AccountDirectory
 from agent.identity.login import LoginOutcome, LoginService
 from agent.identity.policy import CodePolicy
@@ -24,7 +25,7 @@ Notify = Callable[[str, Any], None]
 class SessionApi:
     def __init__(self, *, device: str, directory: AccountDirectory, balances: Balances,
                  currency: str, idle_timeout_s: float, policy: CodePolicy,
-                 limiter: RateLimiter, notify: Notify,
+                 limiter: RateLimiter, notify: Notify, chains: Mapping[str, Chain],
                  online: Callable[[], bool] = lambda: True) -> None:
         self.balances = balances
         self.currency = currency
@@ -32,7 +33,7 @@ class SessionApi:
         self.online = online
         self.manager = SessionManager(device, idle_timeout_s, on_end=self._ended)
         self.login_service = LoginService(device, directory, self.manager, policy=policy,
-                                          limiter=limiter)
+                                          limiter=limiter, chains=chains)
         self._touched = time.monotonic()
         self._ticker: asyncio.Task[None] | None = None
 

@@ -39,6 +39,7 @@ class Evidence:
     ipp_printer: CounterReading = CounterReading(None, None, bits=None)
     interleaved: tuple[str, ...] = ()
     stops: tuple[tuple[str, int], ...] = ()
+    unsettled: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,8 @@ def decide(ev: Evidence) -> Decision:
         reason, at = refund_reason(ev, charged)
         return Decision(charged, review, source, reason, at, note, deltas)
 
+    if ev.unsettled:
+        return result(ev.estimate, "estimate", ev.unsettled)
     resets = [d.problem for d in (snmp, ippc) if d.reset]
     if resets:
         return result(ev.estimate, "estimate", "; ".join(str(p) for p in resets))

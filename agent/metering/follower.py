@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +36,15 @@ class FollowResult:
     last: Reading
     stops: list[tuple[str, int]] = field(default_factory=list)
     interleaved: list[str] = field(default_factory=list)
+    unsettled: str | None = None
+
+
+@dataclass(frozen=True)
+class FollowLimits:
+    poll_interval: float
+    idle_polls: int
+    settle_timeout: float
+    stall_timeout: float
 
 
 def _printing_state(job: JobInfo) -> str:
@@ -51,25 +61,34 @@ async def follow(
     probe: DeviceProbe,
     queued: JobInfo,
     released_at: datetime,
-    *,
-    poll_interval: float,
-    idle_polls: int,
+    limits: FollowLimits,
     on_progress: Callable[[Progress], None],
     should_cancel: Callable[[], bool],
 ) -> FollowResult:
     """Poll until the device job is terminal and the printer idle for `idle_polls` readings
-    with unchanged counters, as PyKota does, but at sub-second polls."""
+    with unchanged counters, as PyKota does, but at sub-second polls.
+
+    A job with no progress for `stall_timeout` is cancelled at the device (it then settles
+    for what printed); counters that never settle within `settle_timeout` of the job's end
+    send it to review."""
     progress = Progress(total=queued.impressions or 0)
     stops: list[tuple[str, int]] = []
     still, previous = 0, None
     device_job: JobInfo | None = None
     cancel_sent = False
+    changed_at = time.monotonic()
+    ended_at: float | None = None
     while True:
         found = await _device_job(queue, queued, released_at, device_job)
         device_job = found or device_job
         reading = await probe.read()
         job = device_job or await queue.queue_job(queued.id)
-        if should_cancel() and not cancel_sent and not job.terminal:
+        now = time.monotonic()
+        stalled = now - changed_at > limits.stall_timeout
+        if stalled and not cancel_sent and not job.terminal:
+            log.warning("job %d: no progress for %.0f s; cancelling it at the printer",
+                        queued.id, limits.stall_timeout)
+        if (should_cancel() or stalled) and not cancel_sent and not job.terminal:
             cancel_sent = await _cancel(queue, queued, device_job)
         done = job.impressions_completed or 0
         stop = next((STOP_REASONS[r] for r in (*job.state_reasons, *reading.reasons)
@@ -78,18 +97,23 @@ async def follow(
             stops.append((stop, done))
         state = _printing_state(job)
         if (done, state, stop) != (progress.printed, progress.state, progress.stopped_for):
+            changed_at = now
             progress.printed, progress.state, progress.stopped_for = done, state, stop
             progress.total = job.impressions or progress.total
             on_progress(progress)
         reached_device = device_job is not None or job.state.name.lower() != "completed"
         if job.terminal and reached_device:
+            ended_at = ended_at or now
             quiet = reading.idle and previous is not None and (
                 reading.counters() == previous.counters())
             still = still + 1 if quiet else 0
-            if still >= idle_polls:
+            if still >= limits.idle_polls:
                 return FollowResult(job, reading, stops)
+            if now - ended_at > limits.settle_timeout:
+                note = f"counters did not settle within {limits.settle_timeout:.0f} s"
+                return FollowResult(job, reading, stops, unsettled=note)
         previous = reading
-        await asyncio.sleep(poll_interval)
+        await asyncio.sleep(limits.poll_interval)
 
 
 async def _device_job(queue: HoldQueue, queued: JobInfo, released_at: datetime,

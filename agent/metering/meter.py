@@ -17,7 +17,13 @@ from agent.ledger import Ledger
 from agent.ledger.models import JobRow, NewJob
 from agent.metering.crashpoint import crashpoint
 from agent.metering.decide import CounterReading, Decision, Evidence, decide
-from agent.metering.follower import FollowResult, Progress, follow, interleaved_jobs
+from agent.metering.follower import (
+    FollowLimits,
+    FollowResult,
+    Progress,
+    follow,
+    interleaved_jobs,
+)
 from agent.metering.holdqueue import HoldQueue
 from agent.metering.probe import DeviceProbe
 from agent.pricing import PriceTable
@@ -33,6 +39,8 @@ Notify = Callable[[str, dict[str, Any]], None]
 class MeterSettings:
     poll_interval: float = 0.2
     idle_polls: int = 3
+    settle_timeout: float = 120.0
+    stall_timeout: float = 600.0
     counter_bits: int = 32
     saves_every: int = 1
     retry_interval: float = 1.0
@@ -125,9 +133,11 @@ class Meter:
             if p.printed:
                 crashpoint("follow")
 
-        result = await follow(self.queue, self.probe, queued, released_at,
-                              poll_interval=self.settings.poll_interval,
-                              idle_polls=self.settings.idle_polls, on_progress=on_progress,
+        st = self.settings
+        limits = FollowLimits(st.poll_interval, st.idle_polls, st.settle_timeout,
+                              st.stall_timeout)
+        result = await follow(self.queue, self.probe, queued, released_at, limits=limits,
+                              on_progress=on_progress,
                               should_cancel=lambda: row.job_key in self._cancel)
         try:
             result.interleaved = await interleaved_jobs(
@@ -150,6 +160,7 @@ class Meter:
             ipp_printer=CounterReading(snap.get("ipp_total"), result.last.ipp_total, bits=None),
             interleaved=tuple(result.interleaved),
             stops=tuple(result.stops),
+            unsettled=result.unsettled,
         )
         decision = decide(evidence)
         cost = self.prices.cost(decision.printed, color=row.color, duplex=row.duplex,

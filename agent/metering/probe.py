@@ -23,10 +23,11 @@ class Reading:
 
     @property
     def idle(self) -> bool:
-        """Idle by every source that answered; SNMP's view wins when it has one."""
-        if self.snmp_status is not None and self.snmp_status not in {"idle", "unknown"}:
+        """Not marking paper by any source that answered. A stopped (jammed) printer is
+        idle too: its counters cannot move until someone clears it."""
+        if self.snmp_status in {"printing", "warmup"}:
             return False
-        return self.printer_state in {"idle", "unknown"}
+        return self.printer_state != "processing"
 
     def counters(self) -> tuple[int | None, int | None]:
         return self.snmp_life, self.ipp_total

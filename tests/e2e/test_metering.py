@@ -219,3 +219,20 @@ async def test_kill9_at_each_step_settles_exactly_once(agent_env: AgentEnv, step
     assert (status["state"], status["charged"], status["refunded"]) == ("settled", 50, 0)
     assert summary["balance"] == 1000 - 50
     assert [t["amount"] for t in summary["transactions"]] == [-50]
+
+
+async def test_stalled_job_is_cancelled_and_settled_for_what_printed() -> None:
+    env = make_env(start=False)
+    env.config_text = env.config_text.replace("idle_polls = 3",
+                                              "idle_polls = 3\nstall_timeout_s = 1.0")
+    env.start_agent()
+    try:
+        env.sim_client.job_faults(jam_at=2, jam_then="abort")
+        job = await env.submit("alice", "stuck.pdf", 5)
+        async with env.client(login="alice") as api:
+            result = await release_and_settle(env, "alice", job, api)
+        assert printed(env, job) == 2
+        assert (result["charged"], result["refunded"], result["review"]) == (20, 30, False)
+        assert env.sim_client.job(job)["state"] == "canceled"
+    finally:
+        env.stop()

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.config import ConfigError, config_from_dict, load_accounts, load_config
-from agent.config_models import Account, AgentConfig
+from agent.config import ConfigError, config_from_dict, load_config
+from agent.config_models import AgentConfig
 from agent.pricing import MediaPrices
 from tests.helpers import ROOT
 
@@ -91,7 +91,7 @@ def test_every_key_is_documented() -> None:
         body = DOC.split(heading, 1)[1].split("\n## ", 1)[0]
         for field in msgspec.structs.fields(section.type):
             assert f"| `{field.name}` |" in body, f"[{section.name}] {field.name} is undocumented"
-    for nested in (MediaPrices, Account):
+    for nested in (MediaPrices,):
         for field in msgspec.structs.fields(nested):
             assert f"| `{field.name}` |" in DOC, f"{nested.__name__}.{field.name} is undocumented"
 
@@ -188,50 +188,6 @@ def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
 def test_nobody_could_log_in_without_central_or_accounts(tmp_path: Path) -> None:
     text = MINIMAL.replace('[mqtt]\nhost = "127.0.0.1"', "")
     assert error_for(tmp_path, text).startswith("nobody could log in")
-
-
-def test_accounts_file_loads_and_keeps_only_hashes(tmp_path: Path) -> None:
-    code_hash = HASHER.hash("482913")
-    path = write(tmp_path, f"""
-[[users]]
-name = "alice"
-balance = 500
-access_code_hash = "{code_hash}"
-cards = ["3735928559"]
-
-[[users]]
-name = "bob"
-restricted = false
-""", "accounts.toml")  # fmt: skip
-    accounts = load_accounts(path)
-    alice, bob = accounts.users
-    assert (alice.balance, alice.restricted, alice.cards) == (500, True, ["3735928559"])
-    assert HASHER.verify(alice.access_code_hash, "482913")
-    assert (bob.restricted, bob.access_code_hash, bob.credit_limit) == (False, "", 0)
-
-
-@pytest.mark.parametrize(
-    ("users", "expected"),
-    [
-        ('[[users]]\nname = "a"\naccess_code_hash = "482913"',
-         "[[users]] #1 access_code_hash must be an argon2 hash"),
-        ('[[users]]\nname = "a"\naccess_code_hash = "$argon2id$v=19$junk"',
-         "[[users]] #1 access_code_hash is not a complete argon2 hash"),
-        ('[[users]]\nname = "a"\nbalance = "5.00"',
-         "[[users]] #1 balance: expected an integer, got '5.00'"),
-        ('[[users]]\nname = "a"\n[[users]]\nname = "b"\ncredit_limit = -1',
-         "[[users]] #2 credit_limit: must be >= 0, got -1"),
-        ('[[users]]\nname = "a"\ncards = ["1"]\n[[users]]\nname = "b"\ncards = ["1"]',
-         "users: card '1' belongs to both 'a' and 'b'"),
-        ('[[users]]\nname = "a"\n[[users]]\nname = "a"', "users: name 'a' appears twice"),
-        ('[[users]]\ndisplay_name = "A"', "[[users]] #1 name is required"),
-    ],
-)  # fmt: skip
-def test_bad_accounts_are_refused(tmp_path: Path, users: str, expected: str) -> None:
-    path = write(tmp_path, users, "accounts.toml")
-    with pytest.raises(ConfigError) as caught:
-        load_accounts(path)
-    assert str(caught.value).startswith(f"{path}: {expected}")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -90,3 +90,10 @@ def test_ipp_printer_counter_stands_in_when_snmp_is_asleep() -> None:
 def test_more_printed_than_estimated_is_charged() -> None:
     d = decide(ev(estimate=10, ipp_job_count=12, snmp=CounterReading(0, 12)))
     assert (d.printed, d.review) == (12, False)
+
+
+def test_counters_that_never_settle_send_the_job_to_review() -> None:
+    d = decide(ev(ipp_job_count=10, snmp=CounterReading(0, 10),
+                  unsettled="counters did not settle within 120 s"))
+    assert (d.printed, d.review, d.review_note) == (10, True,
+                                                    "counters did not settle within 120 s")

@@ -1,0 +1,333 @@
+"""Metered release end to end: seeded jobs with faults, charges against the ground truth.
+
+The simulator and a real agent daemon run as in the end-to-end tests (tests.agent_env).
+Each job is submitted held over IPP, given its fault on the simulator, released through the
+agent's API and waited for; its charged pages are compared with the pages the simulated
+engine really marked. An "operator" thread clears jams and paper-outs as soon as the device
+shows them, as a person at the device would; user cancels and walk-up copies are triggered
+by the job's own progress notifications, as a user watching the panel would.
+
+Settle latency is the simulator's `completed_at` (the job's end, wall clock) to the arrival
+of `job.result` on the API socket. Agent RSS is sampled with psutil throughout.
+
+Prints a table, then one JSON line with the figures last.
+Run: .venv/bin/python -m bench.metering [--jobs 1000] [--seed 1] [--ppm 3000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sqlite3
+import statistics
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+
+import tests.agent_env as agent_env
+from agent.api.client import ApiClient
+from simulator.client import SimClient
+from tests.agent_env import AgentEnv, make_env
+
+PRICE = {False: 10, True: 50}  # minor units per impression, as tests.agent_env's agent.toml
+MIX = [("clean", 70), ("jam-abort", 10), ("jam-continue", 5), ("paper-out", 5),
+       ("device-cancel", 5), ("user-cancel", 3), ("walk-up-copy", 2)]
+RESULT_TIMEOUT = 120.0
+
+
+@dataclass
+class Plan:
+    """One seeded job: its size, colour, fault and the page the fault strikes at."""
+
+    index: int
+    pages: int
+    color: bool
+    fault: str
+    at: int
+    copy_pages: int = 0
+
+
+@dataclass
+class Outcome:
+    plan: Plan
+    job_id: int
+    truth: int
+    charged_pages: int | None
+    review: bool
+    review_note: str | None
+    reason: str | None
+    settle_s: float | None
+    copy_interleaved: bool = False
+    job_key: str = ""
+
+
+def make_plans(n: int, seed: int) -> list[Plan]:
+    rng = random.Random(seed)
+    kinds, weights = zip(*MIX, strict=True)
+    plans = []
+    for i in range(n):
+        fault = rng.choices(kinds, weights)[0]
+        pages = rng.randint(1, 30)
+        if fault != "clean":
+            pages = max(pages, 2)  # a fault "during" the job needs a page after it
+        plans.append(Plan(i, pages, rng.random() < 0.3, fault, rng.randint(1, pages - 1)
+                          if pages > 1 else 1, rng.randint(1, 5)))
+    return plans
+
+
+def job_faults(plan: Plan) -> dict[str, Any] | None:
+    return {"jam-abort": {"jam_at": plan.at, "jam_then": "abort"},
+            "jam-continue": {"jam_at": plan.at, "jam_then": "continue"},
+            "paper-out": {"paper_out_at": plan.at},
+            "device-cancel": {"cancel_at": plan.at}}.get(plan.fault)
+
+
+class Operator(threading.Thread):
+    """The person at the device: clears a jam or loads paper as soon as the device says so.
+
+    Polls the simulator only while armed (a job with a jam or paper-out is in flight), so
+    the ground-truth endpoint's load stays out of the figures for the other jobs."""
+
+    def __init__(self, sim: SimClient, interval: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.sim = sim
+        self.interval = interval
+        self.armed = threading.Event()
+        self.stopping = threading.Event()
+        self.cleared = 0
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            if not self.armed.wait(0.2):
+                continue
+            faults = self.sim.state()["faults"]
+            if faults["jammed"] or faults["paper_out"]:
+                self.sim.clear()
+                self.cleared += 1
+            time.sleep(self.interval)
+
+
+class Notes:
+    """Every notification from the agent, stamped on arrival, routed by device job id."""
+
+    def __init__(self, api: ApiClient) -> None:
+        self.api = api
+        self.results: dict[int, tuple[float, dict[str, Any]]] = {}
+        self.arrived = asyncio.Condition()
+        self.on_progress: dict[int, Any] = {}
+        self.task = asyncio.create_task(self._pump())
+
+    async def _pump(self) -> None:
+        async for name, params in self.api.notifications():
+            stamp = time.time()
+            if name == "job.progress" and params["id"] in self.on_progress:
+                self.on_progress[params["id"]](params)
+            elif name == "job.result":
+                async with self.arrived:
+                    self.results[params["id"]] = (stamp, params)
+                    self.arrived.notify_all()
+
+    async def result(self, job_id: int, timeout: float) -> tuple[float, dict[str, Any]]:
+        async with self.arrived:
+            await asyncio.wait_for(self.arrived.wait_for(lambda: job_id in self.results),
+                                   timeout)
+            return self.results.pop(job_id)
+
+
+class RssSampler:
+    """The agent's resident set size, sampled every `interval` s; keeps the maximum."""
+
+    def __init__(self, pid: int, interval: float = 0.25) -> None:
+        self.proc = psutil.Process(pid)
+        self.interval = interval
+        self.max_rss = 0
+        self.samples: list[int] = []
+        self.task = asyncio.create_task(self._run())
+
+    def sample(self) -> None:
+        rss = self.proc.memory_info().rss
+        self.samples.append(rss)
+        self.max_rss = max(self.max_rss, rss)
+
+    async def _run(self) -> None:
+        while True:
+            self.sample()
+            await asyncio.sleep(self.interval)
+
+
+async def run_job(env: AgentEnv, api: ApiClient, notes: Notes, op: Operator,
+                  plan: Plan) -> Outcome:
+    sim = env.sim_client
+    faults = job_faults(plan)
+    if faults is not None:
+        await asyncio.to_thread(sim.job_faults, **faults)
+    job_id = await env.submit("alice", f"bench-{plan.index:04d}.pdf", plan.pages,
+                              color=plan.color)
+    copy_ids: list[int] = []
+    fired = False
+
+    def progress(status: dict[str, Any]) -> None:
+        nonlocal fired
+        if fired or status["state"] != "printing":
+            return
+        if plan.fault == "user-cancel" and status["printed"] >= plan.at:
+            fired = True
+            asyncio.create_task(api.call("jobs.cancel", {"job_key": status["job_key"]}))
+        elif plan.fault == "walk-up-copy" and status["printed"] >= 1:
+            fired = True
+            asyncio.create_task(_copy(sim, plan.copy_pages, copy_ids))
+
+    notes.on_progress[job_id] = progress
+    if plan.fault in ("jam-abort", "jam-continue", "paper-out"):
+        op.armed.set()
+    try:
+        [ticket] = await api.call("jobs.release", {"ids": [job_id]})
+        stamp, result = await notes.result(job_id, RESULT_TIMEOUT)
+    finally:
+        op.armed.clear()
+        notes.on_progress.pop(job_id, None)
+    state = await asyncio.to_thread(sim.state)
+    jobs = {j["id"]: j for j in state["jobs"]}
+    truth = jobs[job_id]
+    price = PRICE[plan.color]
+    charged = result["charged"]
+    return Outcome(plan, job_id, truth["printed"],
+                   charged // price if charged % price == 0 else None,
+                   bool(result["review"]), result["review_note"], result["reason"],
+                   stamp - truth["completed_at"] if truth["completed_at"] else None,
+                   any(_during(jobs[c], truth) for c in copy_ids), ticket["job_key"])
+
+
+async def _copy(sim: SimClient, pages: int, ids: list[int]) -> None:
+    ids.append(await asyncio.to_thread(sim.copy, pages))
+
+
+def _during(copy: dict[str, Any], job: dict[str, Any]) -> bool:
+    """Did the walk-up copy start while the job was printing (ground truth)?"""
+    start, end = copy["processing_at"], job["completed_at"]
+    return start is not None and job["processing_at"] <= start <= (end or start)
+
+
+async def login(api: ApiClient) -> None:
+    await api.call("session.login", {"code": agent_env.CODES["alice"]})
+
+
+async def release_all(env: AgentEnv, plans: list[Plan]) -> tuple[list[Outcome], int]:
+    op = Operator(env.sim_client)
+    op.start()
+    assert env.agent is not None
+    rss = RssSampler(env.agent.proc.pid)
+    outcomes: list[Outcome] = []
+    api = await ApiClient.connect(env.socket_path)
+    try:
+        await api.call("subscribe")
+        await login(api)
+        notes = Notes(api)
+        for plan in plans:
+            await api.call("session.touch")
+            outcomes.append(await run_job(env, api, notes, op, plan))
+            if len(outcomes) % 50 == 0:
+                print(f"  {len(outcomes)} jobs done", flush=True)
+        rss.sample()
+    finally:
+        op.stopping.set()
+        rss.task.cancel()
+        await api.close()
+    return outcomes, rss.max_rss
+
+
+def final_evidence(env: AgentEnv, job_key: str) -> str:
+    """The agent's settled evidence for one job, read from its ledger (read-only)."""
+    db = sqlite3.connect(f"file:{env.dir / 'ledger.db'}?mode=ro", uri=True)
+    try:
+        row = db.execute("SELECT data FROM evidence WHERE job_key = ? AND step = 'final' "
+                         "ORDER BY id DESC LIMIT 1", (job_key,)).fetchone()
+    finally:
+        db.close()
+    return row[0] if row else "(no final evidence)"
+
+
+def pct(samples: list[float], q: int) -> float:
+    if len(samples) < 2:
+        return samples[0] if samples else float("nan")
+    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
+
+
+def report(env: AgentEnv, outcomes: list[Outcome], rss: int, duration: float) -> dict[str, Any]:
+    outside = [o for o in outcomes if not o.review]
+    exact = [o for o in outside if o.charged_pages == o.truth]
+    over = [o for o in outside if o.charged_pages is not None and o.charged_pages > o.truth]
+    under = [o for o in outside if o.charged_pages is not None and o.charged_pages < o.truth]
+    reviews = [o for o in outcomes if o.review]
+    settle = [o.settle_s for o in outcomes if o.settle_s is not None]
+    print(f"\n{'fault':<14}{'jobs':>6}{'exact':>7}{'over':>6}{'under':>7}{'review':>8}"
+          f"{'settle p50':>12}{'p95':>8}")
+    for kind, _ in MIX:
+        mine = [o for o in outcomes if o.plan.fault == kind]
+        if not mine:
+            continue
+        s = [o.settle_s for o in mine if o.settle_s is not None]
+        print(f"{kind:<14}{len(mine):>6}{sum(o in exact for o in mine):>7}"
+              f"{sum(o in over for o in mine):>6}{sum(o in under for o in mine):>7}"
+              f"{sum(o.review for o in mine):>8}{pct(s, 50):>11.3f}s{pct(s, 95):>7.3f}s")
+    copies = [o for o in outcomes if o.plan.fault == "walk-up-copy"]
+    print(f"walk-up copies that started during their job: "
+          f"{sum(o.copy_interleaved for o in copies)} of {len(copies)}")
+    for o in [*over, *under]:
+        print(f"MISMATCH job {o.job_id} ({o.plan.fault}, {o.plan.pages} pages, at {o.plan.at}): "
+              f"charged {o.charged_pages} pages, printed {o.truth}; reason {o.reason}\n"
+              f"  evidence: {final_evidence(env, o.job_key)}")
+    for o in reviews:
+        print(f"REVIEW job {o.job_id} ({o.plan.fault}, {o.plan.pages} pages, at {o.plan.at}, "
+              f"printed {o.truth}): {o.review_note}\n"
+              f"  evidence: {final_evidence(env, o.job_key)}")
+    odd = [o for o in outside if o.charged_pages is None]
+    for o in odd:
+        print(f"ODD CHARGE job {o.job_id}: not a whole number of pages")
+    figures = {
+        "jobs": len(outcomes),
+        "exact_outside_review": round(len(exact) / len(outside), 4) if outside else None,
+        "review_share": round(len(reviews) / len(outcomes), 4),
+        "over": len(over),
+        "under": len(under),
+        "settle_p50_s": round(pct(settle, 50), 3),
+        "settle_p95_s": round(pct(settle, 95), 3),
+        "agent_rss_mb": round(rss / 2**20, 1),
+        "duration_s": round(duration, 1),
+    }
+    print(f"\nexact outside review {len(exact)}/{len(outside)}, review {len(reviews)}, "
+          f"settle p50 {figures['settle_p50_s']} s p95 {figures['settle_p95_s']} s "
+          f"(max {max(settle):.3f} s), agent RSS max {figures['agent_rss_mb']} MB")
+    return figures
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--jobs", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--ppm", type=float, default=3000)
+    args = p.parse_args()
+    plans = make_plans(args.jobs, args.seed)
+    agent_env.USERS["alice"]["balance"] = 10**9  # the bench measures metering, not credit
+    print(f"{args.jobs} jobs, seed {args.seed}, {args.ppm:g} ppm; mix "
+          + ", ".join(f"{k} {v}" for k, v in Counter(p.fault for p in plans).items()),
+          flush=True)
+    env = make_env(ppm=args.ppm)
+    try:
+        start = time.monotonic()
+        outcomes, rss = asyncio.run(release_all(env, plans))
+        duration = time.monotonic() - start
+        figures = report(env, outcomes, rss, duration)
+    finally:
+        env.stop()
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
