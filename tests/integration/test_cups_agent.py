@@ -1,0 +1,53 @@
+"""The CUPS hold queue as the agent's source: held in CUPS, printed by the device, metered."""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfWriter
+
+from drivers.ipp.client import IppClient
+from tests.agent_env import agent_toml, make_env
+from tests.integration.conftest import AddQueue
+
+
+def pdf(pages: int) -> bytes:
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(595, 842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+async def test_agent_releases_from_cups_and_meters_on_the_device(cups_queue: AddQueue) -> None:
+    env = make_env(start=False)
+    try:
+        queue = cups_queue(env.sim.ipp, hold=True, model="raw")
+        printer = (f'ipp_uri = "{env.sim.ipp}"\nsnmp_host = "127.0.0.1"\n'
+                   f'snmp_port = {env.sim.snmp_port}\nsnmp_profile = "pagetally-sim"\n'
+                   f'hold_source = "cups"\nhold_uri = "{queue.uri}"\n')
+        env.config_text = agent_toml(env.dir, env.sim, printer=printer)
+        env.start_agent()
+        env.sim_client.job_faults(jam_at=2, jam_then="abort")
+        async with IppClient(queue.uri) as cups:
+            cups_job = await cups.print_job(pdf(4), name="thesis.pdf", user="alice",
+                                            document_format="application/pdf", hold=True,
+                                            impressions=4)
+        assert env.sim_client.state()["jobs"] == []
+        async with env.client(login="alice") as api:
+            [held] = await api.call("jobs.list")
+            assert (held["id"], held["name"], held["estimate"]) == (cups_job, "thesis.pdf", 40)
+            [ticket] = await api.call("jobs.release", {"ids": [cups_job]})
+            progress = await api.next_notification("job.progress")
+            while progress["state"] != "stopped":
+                progress = await api.next_notification("job.progress")
+            assert progress["stopped_for"] == "jam"
+            env.sim_client.clear()
+            result = await env.wait_result(api, ticket["job_key"])
+        [device_job] = env.sim_client.state()["jobs"]
+        assert (device_job["name"], device_job["user"], device_job["printed"]) == (
+            "thesis.pdf", "alice", 2)
+        assert (result["charged"], result["refunded"], result["reason"]) == (20, 20, "jam")
+    finally:
+        env.stop()
