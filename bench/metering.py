@@ -20,18 +20,20 @@ import argparse
 import asyncio
 import json
 import random
+import signal
 import sqlite3
 import statistics
+import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import psutil
 
 import tests.agent_env as agent_env
-from agent.api.client import ApiClient
+from agent.api.client import ApiClient, ApiError
 from simulator.client import SimClient
 from tests.agent_env import AgentEnv, make_env
 
@@ -66,6 +68,17 @@ class Outcome:
     copy_interleaved: bool = False
     job_key: str = ""
 
+    @property
+    def verdict(self) -> str:
+        """review, or how the charged pages compare with the pages really printed."""
+        if self.review:
+            return "review"
+        if self.charged_pages is None:
+            return "odd"  # a charge that is not a whole number of pages
+        if self.charged_pages == self.truth:
+            return "exact"
+        return "over" if self.charged_pages > self.truth else "under"
+
 
 def make_plans(n: int, seed: int) -> list[Plan]:
     rng = random.Random(seed)
@@ -89,14 +102,16 @@ def job_faults(plan: Plan) -> dict[str, Any] | None:
 
 
 class Operator(threading.Thread):
-    """The person at the device: clears a jam or loads paper as soon as the device says so.
+    """The person at the device: clears a jam or loads paper `delay` s after the device
+    shows it (default: at once).
 
     Polls the simulator only while armed (a job with a jam or paper-out is in flight), so
     the ground-truth endpoint's load stays out of the figures for the other jobs."""
 
-    def __init__(self, sim: SimClient, interval: float = 0.05) -> None:
+    def __init__(self, sim: SimClient, delay: float = 0.0, interval: float = 0.05) -> None:
         super().__init__(daemon=True)
         self.sim = sim
+        self.delay = delay
         self.interval = interval
         self.armed = threading.Event()
         self.stopping = threading.Event()
@@ -108,6 +123,7 @@ class Operator(threading.Thread):
                 continue
             faults = self.sim.state()["faults"]
             if faults["jammed"] or faults["paper_out"]:
+                time.sleep(self.delay)
                 self.sim.clear()
                 self.cleared += 1
             time.sleep(self.interval)
@@ -141,19 +157,39 @@ class Notes:
 
 
 class RssSampler:
-    """The agent's resident set size, sampled every `interval` s; keeps the maximum."""
+    """The agent's resident set size: psutil samples every `interval` s for the trend, and
+    the kernel's exact peak (VmHWM), reset after login so it covers metering alone."""
 
     def __init__(self, pid: int, interval: float = 0.25) -> None:
         self.proc = psutil.Process(pid)
         self.interval = interval
-        self.max_rss = 0
         self.samples: list[int] = []
+        self.login_peak = self.hwm()
+        self.reset_peak()
         self.task = asyncio.create_task(self._run())
 
+    def hwm(self) -> int | None:
+        """Peak RSS since start (or the last reset), from /proc; None where unavailable."""
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as f:
+                line = next(x for x in f if x.startswith("VmHWM:"))
+        except (OSError, StopIteration):
+            return None
+        return int(line.split()[1]) * 1024
+
+    def reset_peak(self) -> None:
+        try:
+            with open(f"/proc/{self.proc.pid}/clear_refs", "w") as f:
+                f.write("5")
+        except OSError as exc:
+            print(f"  cannot reset the agent's peak RSS ({exc}); it will include login")
+
+    @property
+    def max_rss(self) -> int:
+        return max([*self.samples, self.hwm() or 0])
+
     def sample(self) -> None:
-        rss = self.proc.memory_info().rss
-        self.samples.append(rss)
-        self.max_rss = max(self.max_rss, rss)
+        self.samples.append(self.proc.memory_info().rss)
 
     async def _run(self) -> None:
         while True:
@@ -170,18 +206,19 @@ async def run_job(env: AgentEnv, api: ApiClient, notes: Notes, op: Operator,
     job_id = await env.submit("alice", f"bench-{plan.index:04d}.pdf", plan.pages,
                               color=plan.color)
     copy_ids: list[int] = []
+    actions: list[asyncio.Task[Any]] = []
     fired = False
 
     def progress(status: dict[str, Any]) -> None:
         nonlocal fired
         if fired or status["state"] != "printing":
             return
-        if plan.fault == "user-cancel" and status["printed"] >= plan.at:
+        if plan.fault == "user-cancel" and status["printed"] >= 1:
             fired = True
-            asyncio.create_task(api.call("jobs.cancel", {"job_key": status["job_key"]}))
+            actions.append(asyncio.create_task(_cancel(api, status["job_key"])))
         elif plan.fault == "walk-up-copy" and status["printed"] >= 1:
             fired = True
-            asyncio.create_task(_copy(sim, plan.copy_pages, copy_ids))
+            actions.append(asyncio.create_task(_copy(sim, plan.copy_pages, copy_ids)))
 
     notes.on_progress[job_id] = progress
     if plan.fault in ("jam-abort", "jam-continue", "paper-out"):
@@ -189,6 +226,7 @@ async def run_job(env: AgentEnv, api: ApiClient, notes: Notes, op: Operator,
     try:
         [ticket] = await api.call("jobs.release", {"ids": [job_id]})
         stamp, result = await notes.result(job_id, RESULT_TIMEOUT)
+        await asyncio.gather(*actions)
     finally:
         op.armed.clear()
         notes.on_progress.pop(job_id, None)
@@ -204,8 +242,27 @@ async def run_job(env: AgentEnv, api: ApiClient, notes: Notes, op: Operator,
                    any(_during(jobs[c], truth) for c in copy_ids), ticket["job_key"])
 
 
+async def _cancel(api: ApiClient, job_key: str) -> None:
+    """The user presses cancel on the panel; too late is fine (the job had finished)."""
+    try:
+        await api.call("jobs.cancel", {"job_key": job_key})
+    except ApiError as exc:
+        print(f"  cancel of {job_key} refused: {exc}")
+
+
 async def _copy(sim: SimClient, pages: int, ids: list[int]) -> None:
     ids.append(await asyncio.to_thread(sim.copy, pages))
+
+
+def expected_reason(o: Outcome) -> str:
+    """The refund reason code the ground truth calls for."""
+    if o.plan.fault == "jam-abort":
+        return "jam"
+    if o.plan.fault == "device-cancel":
+        return "canceled-at-device"
+    if o.plan.fault == "user-cancel" and o.truth < o.plan.pages:
+        return "canceled-by-user" if o.truth else "never-started"
+    return "completed"
 
 
 def _during(copy: dict[str, Any], job: dict[str, Any]) -> bool:
@@ -218,16 +275,17 @@ async def login(api: ApiClient) -> None:
     await api.call("session.login", {"code": agent_env.CODES["alice"]})
 
 
-async def release_all(env: AgentEnv, plans: list[Plan]) -> tuple[list[Outcome], int]:
-    op = Operator(env.sim_client)
+async def release_all(env: AgentEnv, plans: list[Plan], operator_delay: float
+                      ) -> tuple[list[Outcome], RssSampler]:
+    op = Operator(env.sim_client, operator_delay)
     op.start()
     assert env.agent is not None
-    rss = RssSampler(env.agent.proc.pid)
     outcomes: list[Outcome] = []
     api = await ApiClient.connect(env.socket_path)
     try:
         await api.call("subscribe")
         await login(api)
+        rss = RssSampler(env.agent.proc.pid)
         notes = Notes(api)
         for plan in plans:
             await api.call("session.touch")
@@ -235,11 +293,11 @@ async def release_all(env: AgentEnv, plans: list[Plan]) -> tuple[list[Outcome], 
             if len(outcomes) % 50 == 0:
                 print(f"  {len(outcomes)} jobs done", flush=True)
         rss.sample()
+        rss.task.cancel()
     finally:
         op.stopping.set()
-        rss.task.cancel()
         await api.close()
-    return outcomes, rss.max_rss
+    return outcomes, rss
 
 
 def final_evidence(env: AgentEnv, job_key: str) -> str:
@@ -259,49 +317,55 @@ def pct(samples: list[float], q: int) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
 
 
-def report(env: AgentEnv, outcomes: list[Outcome], rss: int, duration: float) -> dict[str, Any]:
-    outside = [o for o in outcomes if not o.review]
-    exact = [o for o in outside if o.charged_pages == o.truth]
-    over = [o for o in outside if o.charged_pages is not None and o.charged_pages > o.truth]
-    under = [o for o in outside if o.charged_pages is not None and o.charged_pages < o.truth]
-    reviews = [o for o in outcomes if o.review]
+def report(env: AgentEnv, outcomes: list[Outcome], rss: RssSampler,
+           duration: float) -> dict[str, Any]:
+    by = {v: [o for o in outcomes if o.verdict == v] for v in ("exact", "over", "under",
+                                                              "review", "odd")}
+    outside = len(outcomes) - len(by["review"])
     settle = [o.settle_s for o in outcomes if o.settle_s is not None]
     print(f"\n{'fault':<14}{'jobs':>6}{'exact':>7}{'over':>6}{'under':>7}{'review':>8}"
-          f"{'settle p50':>12}{'p95':>8}")
+          f"{'settle p50':>12}{'p95':>8}  reasons")
     for kind, _ in MIX:
         mine = [o for o in outcomes if o.plan.fault == kind]
         if not mine:
             continue
+        n = Counter(o.verdict for o in mine)
         s = [o.settle_s for o in mine if o.settle_s is not None]
-        print(f"{kind:<14}{len(mine):>6}{sum(o in exact for o in mine):>7}"
-              f"{sum(o in over for o in mine):>6}{sum(o in under for o in mine):>7}"
-              f"{sum(o.review for o in mine):>8}{pct(s, 50):>11.3f}s{pct(s, 95):>7.3f}s")
+        print(f"{kind:<14}{len(mine):>6}{n['exact']:>7}{n['over']:>6}{n['under']:>7}"
+              f"{n['review']:>8}{pct(s, 50):>11.3f}s{pct(s, 95):>7.3f}s  "
+              + ", ".join(f"{r} {c}" for r, c in Counter(o.reason for o in mine).items()))
     copies = [o for o in outcomes if o.plan.fault == "walk-up-copy"]
     print(f"walk-up copies that started during their job: "
           f"{sum(o.copy_interleaved for o in copies)} of {len(copies)}")
-    for o in [*over, *under]:
-        print(f"MISMATCH job {o.job_id} ({o.plan.fault}, {o.plan.pages} pages, at {o.plan.at}): "
-              f"charged {o.charged_pages} pages, printed {o.truth}; reason {o.reason}\n"
-              f"  evidence: {final_evidence(env, o.job_key)}")
-    for o in reviews:
-        print(f"REVIEW job {o.job_id} ({o.plan.fault}, {o.plan.pages} pages, at {o.plan.at}, "
-              f"printed {o.truth}): {o.review_note}\n"
-              f"  evidence: {final_evidence(env, o.job_key)}")
-    odd = [o for o in outside if o.charged_pages is None]
-    for o in odd:
-        print(f"ODD CHARGE job {o.job_id}: not a whole number of pages")
+    tenth = max(len(settle) // 10, 1)
+    print(f"settle p95, first tenth of the run {pct(settle[:tenth], 95):.3f} s, last tenth "
+          f"{pct(settle[-tenth:], 95):.3f} s")
+    print(f"agent RSS while metering: first {rss.samples[0] / 2**20:.1f} MB, last "
+          f"{rss.samples[-1] / 2**20:.1f} MB, peak {rss.max_rss / 2**20:.1f} MB; peak over "
+          f"start-up and one login {(rss.login_peak or 0) / 2**20:.1f} MB")
+    wrong = [o for o in outcomes if o.reason != expected_reason(o)]
+    print(f"refund reason codes as expected: {len(outcomes) - len(wrong)} of {len(outcomes)}"
+          + "".join(f"\n  {k}: got {g}, expected {e}: {c} jobs" for (k, g, e), c in
+                    Counter((o.plan.fault, o.reason, expected_reason(o)) for o in wrong).items()))
+    for o in outcomes:
+        if o.verdict != "exact":
+            print(f"{o.verdict.upper()} job {o.job_id} ({o.plan.fault}, {o.plan.pages} pages, "
+                  f"at {o.plan.at}): charged {o.charged_pages} pages, printed {o.truth}, "
+                  f"reason {o.reason}, note {o.review_note!r}\n"
+                  f"  evidence: {final_evidence(env, o.job_key)}")
     figures = {
         "jobs": len(outcomes),
-        "exact_outside_review": round(len(exact) / len(outside), 4) if outside else None,
-        "review_share": round(len(reviews) / len(outcomes), 4),
-        "over": len(over),
-        "under": len(under),
+        "exact_outside_review": round(len(by["exact"]) / outside, 4) if outside else None,
+        "review_share": round(len(by["review"]) / len(outcomes), 4),
+        "over": len(by["over"]),
+        "under": len(by["under"]),
         "settle_p50_s": round(pct(settle, 50), 3),
         "settle_p95_s": round(pct(settle, 95), 3),
-        "agent_rss_mb": round(rss / 2**20, 1),
+        "agent_rss_mb": round(rss.max_rss / 2**20, 1),
+        "agent_rss_login_mb": round((rss.login_peak or 0) / 2**20, 1),
         "duration_s": round(duration, 1),
     }
-    print(f"\nexact outside review {len(exact)}/{len(outside)}, review {len(reviews)}, "
+    print(f"\nexact outside review {len(by['exact'])}/{outside}, review {len(by['review'])}, "
           f"settle p50 {figures['settle_p50_s']} s p95 {figures['settle_p95_s']} s "
           f"(max {max(settle):.3f} s), agent RSS max {figures['agent_rss_mb']} MB")
     return figures
@@ -312,16 +376,22 @@ def main() -> None:
     p.add_argument("--jobs", type=int, default=1000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--ppm", type=float, default=3000)
+    p.add_argument("--operator-delay", type=float, default=0.0,
+                   help="seconds the operator takes to clear a jam or load paper")
     args = p.parse_args()
     plans = make_plans(args.jobs, args.seed)
     agent_env.USERS["alice"]["balance"] = 10**9  # the bench measures metering, not credit
-    print(f"{args.jobs} jobs, seed {args.seed}, {args.ppm:g} ppm; mix "
+    print(f"{args.jobs} jobs, seed {args.seed}, {args.ppm:g} ppm, operator delay "
+          f"{args.operator_delay:g} s; mix "
           + ", ".join(f"{k} {v}" for k, v in Counter(p.fault for p in plans).items()),
           flush=True)
+    # A stopped run (kill PID) still stops the simulator and the agent it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"stopped by signal; {args.jobs} jobs "
+                                                      "not finished"))
     env = make_env(ppm=args.ppm)
     try:
         start = time.monotonic()
-        outcomes, rss = asyncio.run(release_all(env, plans))
+        outcomes, rss = asyncio.run(release_all(env, plans, args.operator_delay))
         duration = time.monotonic() - start
         figures = report(env, outcomes, rss, duration)
     finally:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import queue
 import subprocess
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -43,27 +46,46 @@ def _balance(central: CentralRunner, user: str) -> int:
         ledger.close()
 
 
+def _lines(proc: subprocess.Popen[str]) -> queue.Queue[str]:
+    """The observer's output lines, read on a thread so waits can have deadlines."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def _next_line(lines: queue.Queue[str], timeout: float = 0.2) -> str | None:
+    try:
+        return lines.get(timeout=timeout)
+    except queue.Empty:
+        return None
+
+
 def test_broker_refuses_device_b_publishing_under_device_a(broker: Mosquitto) -> None:
     observer = subprocess.Popen(broker.sub_command("pagetally/v1/#"), stdout=subprocess.PIPE,
                                 text=True)
     try:
+        lines = _lines(observer)
         a, b = Device(broker, "dev-a"), Device(broker, "dev-b")
-        assert observer.stdout is not None
-        # the observer is subscribed once a probe that IS allowed reaches it
-        a.publish(b"probe", "printer").wait_for_publish(5)
-        line = observer.stdout.readline()
-        while "probe" not in line:
+        # mosquitto_sub is subscribed once an allowed probe reaches it (re-sent until then)
+        deadline = time.monotonic() + 10
+        while "probe" not in (_next_line(lines) or ""):
+            assert time.monotonic() < deadline, "the observer never saw the probe"
             a.publish(b"probe", "printer")
-            line = observer.stdout.readline()
         forged = make_txn("alice", -999, device="dev-a")
         b.publish(encode(forged), device="dev-a").wait_for_publish(5)
         b.publish(b"marker", "printer").wait_for_publish(5)
         seen = []
-        while "marker" not in (line := observer.stdout.readline()):
+        while "marker" not in (line := _next_line(lines, 10) or "marker-missing"):
             seen.append(line)
         # B's publishes reach the broker in order: the forged one would have come first
-        assert not [s for s in seen if "dev-a/txn" in s or str(forged.txn_id) in s]
         assert line.startswith("pagetally/v1/s1/dev-b/printer ")
+        assert not [s for s in seen if "dev-a/txn" in s or str(forged.txn_id) in s]
         # and B may subscribe to A's acks, but the broker delivers none of them to B
         spy = Observer(broker, topic("s1", "dev-a", "ack"), topic("s1", "dev-b", "ack"),
                        user="dev-b")
