@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import shlex
+import shutil
 import signal
 import tempfile
 import time
@@ -55,6 +55,7 @@ class Demo:
         self.services = services
         self.timing = FAST if args.fast else NORMAL
         self.step_no = 0
+        self.expected: dict[str, int] = {}  # each user's balance after the story
 
     def step(self, title: str) -> None:
         self.step_no += 1
@@ -76,28 +77,28 @@ class Demo:
                   f"  access code {u.code}")
         print(f"  prices: {money(PRICE_MONO)} a mono page, {money(PRICE_COLOR)} a colour page")
         sim = SimClient(stack.control_url)
-        ok = asyncio.run(self.story(stack, sim))
+        scenario = Scenario(stack.ipp_uri, sim, stack.socket_path, self.timing)
+        ok = asyncio.run(self.story(stack, sim, scenario))
         if stack.central:
             ok &= self.central_view(stack)
-        self.panel(stack)
+        self.panel(stack, scenario)
         return ok
 
-    async def story(self, stack: Stack, sim: SimClient) -> bool:
+    async def story(self, stack: Stack, sim: SimClient, scenario: Scenario) -> bool:
         if stack.central:
             await wait_online(stack.socket_path, CENTRAL_SYNC_TIMEOUT_S)
         start_total = int((await asyncio.to_thread(sim.counters))["true_total"])
-        self.scenario = scenario = Scenario(stack.ipp_uri, sim, stack.socket_path, self.timing)
         self.step("Workstations send jobs over IPP; the printer holds them until release")
         await scenario.submit_all()
         self.step("At the device: log in, release, watch it print (the agent's API, as the"
                   " panel uses it)")
         await scenario.release_all()
-        self.statement_expected = {u.name: u.balance - sum(
+        self.expected = {u.name: u.balance - sum(
             int(r.result["charged"]) for r in scenario.released if r.job.user == u.name)
             for u in USERS}
         if stack.central:
             await asyncio.to_thread(CentralAdmin(self.workdir).wait_balances,
-                                    self.statement_expected, CENTRAL_SYNC_TIMEOUT_S)
+                                    self.expected, CENTRAL_SYNC_TIMEOUT_S)
         self.step("Statement: charges and refunds per user")
         ok = True
         api = await ApiClient.connect(stack.socket_path)
@@ -117,22 +118,22 @@ class Demo:
     def central_view(self, stack: Stack) -> bool:
         self.step("Central's own ledger: the charges arrived over MQTT, exactly once")
         admin = CentralAdmin(self.workdir)
-        seen = admin.wait_balances(self.statement_expected, CENTRAL_SYNC_TIMEOUT_S)
+        seen = admin.wait_balances(self.expected, CENTRAL_SYNC_TIMEOUT_S)
         ok = True
         for u in USERS:
             shown = admin.run("show", u.name, echo=False)
-            ok &= report.central_view(u.name, self.statement_expected[u.name], seen[u.name],
+            ok &= report.central_view(u.name, self.expected[u.name], seen[u.name],
                                       shown)
         return ok
 
-    def panel(self, stack: Stack) -> None:
+    def panel(self, stack: Stack, scenario: Scenario) -> None:
         print()
         config = str(stack.config_path)
         if self.args.no_panel:
             print("  The touch panel stays closed (--no-panel).")
         elif display_available():
             print("  Two more jobs wait for you to release on the panel:")
-            asyncio.run(self.scenario.submit_all(PANEL_JOBS))
+            asyncio.run(scenario.submit_all(PANEL_JOBS))
             open_panel(self.services, stack.socket_path, config)
         else:
             print(how_to_open())
@@ -152,7 +153,8 @@ class Demo:
             print(f"  central ledger    pagetally central show alice --db"
                   f" {self.workdir / 'central.db'}")
         print(f"  access codes      {codes_hint()}")
-        print(f"  touch panel       DISPLAY=:0 {shlex.join(panel_command(stack.socket_path, config))}")
+        panel = shlex.join(panel_command(stack.socket_path, config))
+        print(f"  touch panel       DISPLAY=:0 {panel}")
         print(f"  logs              {self.workdir}/*.log")
         print("Press Ctrl-C to stop everything.", flush=True)
         try:

@@ -53,6 +53,7 @@ class Service:
     name: str
     proc: subprocess.Popen[bytes]
     log: Path
+    stop_signal: int = signal.SIGTERM
 
     def tail(self, lines: int = 15) -> str:
         try:
@@ -66,7 +67,7 @@ class Service:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.send_signal(self.stop_signal)
             try:
                 self.proc.wait(timeout=GRACE_S)
             except subprocess.TimeoutExpired:
@@ -81,7 +82,8 @@ class Services:
         self.workdir = workdir
         self.started: list[Service] = []
 
-    def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Service:
+    def start(self, name: str, args: list[str], env: dict[str, str] | None = None,
+              stop_signal: int = signal.SIGTERM) -> Service:
         log = self.workdir / f"{name}.log"
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         with log.open("wb") as out:
@@ -91,14 +93,14 @@ class Services:
                                         cwd=self.workdir, start_new_session=True)
             except OSError as exc:
                 raise ServiceError(f"cannot start {name} ({args[0]}): {exc.strerror}") from exc
-        service = Service(name, proc, log)
+        service = Service(name, proc, log, stop_signal)
         self.started.append(service)
         return service
 
     def start_ready(self, name: str, args: list[str], timeout: float = 30.0,
-                    env: dict[str, str] | None = None) -> str:
+                    stop_signal: int = signal.SIGTERM) -> str:
         """Start a child that prints `READY <payload>` when it serves; return the payload."""
-        service = self.start(name, args, env)
+        service = self.start(name, args, stop_signal=stop_signal)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for line in service.log.read_text(errors="replace").splitlines():

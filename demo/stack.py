@@ -7,6 +7,7 @@ and falls back to the agent's standalone mode (an accounts file), which meters t
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import time
 from dataclasses import dataclass
@@ -57,7 +58,8 @@ def start_sim(services: Services, timing: Timing) -> tuple[str, str, int]:
     ready = json.loads(services.start_ready("simulator", [
         *pagetally_command(), "sim", "--http-port", str(http_port), "--snmp-port",
         str(snmp_port), "--ppm", str(timing.ppm), "--warmup", str(timing.warmup_s)],
-        timeout=START_TIMEOUT_S))
+        # The simulator tidies up (its card-reader pty and FIFO folder) on Ctrl-C only.
+        timeout=START_TIMEOUT_S, stop_signal=signal.SIGINT))
     control = str(ready["control"]).rstrip("/").removesuffix("/sim")
     print(f"  simulated printer  {ready['ipp']}  ({timing.ppm:g} pages/min,"
           f" SNMP on udp 127.0.0.1:{snmp_port})")

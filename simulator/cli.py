@@ -23,6 +23,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="idle seconds before sleep")
     p.add_argument("--seed", type=int, help="seed for random faults")
     p.add_argument("--fault-rate", type=float, help="share of jobs given a random fault")
+    p.add_argument("--jam-then", choices=["abort", "continue"],
+                   help="after a cleared jam, abort the job or print the rest")
     p.add_argument("--hold-all", action="store_true", default=None,
                    help="hold every job until Release-Job")
     p.add_argument("-v", "--verbose", action="store_true")

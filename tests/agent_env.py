@@ -7,6 +7,7 @@ API on a Unix socket; tests drive it through that API, as the panel does.
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
@@ -37,8 +38,16 @@ def accounts_toml() -> str:
     return "\n".join(parts)
 
 
+def mqtt_toml(mqtt: dict[str, str | int | float]) -> str:
+    """An [mqtt] section (central mode) from plain key/value pairs."""
+    return "[mqtt]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in mqtt.items())
+
+
 def agent_toml(d: Path, sim: SimHandle, *, extra: str = "", printer: str = "",
-               snmp_profile: str = "pagetally-sim") -> str:
+               snmp_profile: str = "pagetally-sim",
+               mqtt: dict[str, str | int | float] | None = None) -> str:
+    """The agent's config: standalone on accounts.toml, or central mode when `mqtt` is given."""
+    accounts = mqtt_toml(mqtt) if mqtt else f'[accounts]\nfile = "{d}/accounts.toml"\n'
     printer = printer or (
         f'ipp_uri = "{sim.ipp}"\nsnmp_host = "127.0.0.1"\nsnmp_port = {sim.snmp_port}\n'
         f'snmp_profile = "{snmp_profile}"\n')
@@ -60,9 +69,7 @@ path = "{d}/ledger.db"
 [api]
 socket = "{d}/agent.sock"
 
-[accounts]
-file = "{d}/accounts.toml"
-
+{accounts}
 [metering]
 poll_interval_s = 0.1
 idle_polls = 3
@@ -144,11 +151,15 @@ class AgentEnv:
 
 
 def make_env(*sim_args: str, extra: str = "", start: bool = True, ppm: float = 1200,
-             snmp_profile: str = "pagetally-sim") -> AgentEnv:
+             snmp_profile: str = "pagetally-sim",
+             mqtt: dict[str, str | int | float] | None = None) -> AgentEnv:
+    """Simulator + agent; with `mqtt` ([mqtt] keys) the agent runs in central mode."""
     sim = start_sim(*sim_args, ppm=ppm)
     d = Path(tempfile.mkdtemp(prefix="pt-"))
-    (d / "accounts.toml").write_text(accounts_toml())
-    env = AgentEnv(sim, d, agent_toml(d, sim, extra=extra, snmp_profile=snmp_profile))
+    if mqtt is None:
+        (d / "accounts.toml").write_text(accounts_toml())
+    env = AgentEnv(sim, d, agent_toml(d, sim, extra=extra, snmp_profile=snmp_profile,
+                                      mqtt=mqtt))
     if start:
         env.start_agent()
     return env

@@ -44,6 +44,9 @@ class CentralLink:
         self.s = settings
         self.client: aiomqtt.Client | None = None
         self.connected = asyncio.Event()
+        #: Set once the first connection attempt has succeeded or failed, so a login at boot
+        #: waits for it instead of wrongly reporting "offline".
+        self.first_attempt_done = asyncio.Event()
         self.handlers: dict[str, Handler] = {}
         self._on_connect: list[Callable[[], None]] = []
 
@@ -88,6 +91,7 @@ class CentralLink:
                     log.info("connected to the broker at %s:%d", self.s.host, self.s.port)
                     backoff = self.s.backoff_min_s
                     self.connected.set()
+                    self.first_attempt_done.set()
                     for callback in self._on_connect:
                         callback()
                     async for message in client.messages:
@@ -103,5 +107,6 @@ class CentralLink:
             finally:
                 self.connected.clear()
                 self.client = None
+                self.first_attempt_done.set()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self.s.backoff_max_s)

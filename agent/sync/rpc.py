@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 
@@ -30,6 +31,9 @@ class RpcClient:
         link.on("rpc/res", self._handle)
 
     async def call(self, request: RpcRequest) -> RpcResponse:
+        if not self.link.first_attempt_done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.link.first_attempt_done.wait(), self.timeout_s)
         if not self.link.connected.is_set():
             raise CentralUnavailable("not connected to the broker")
         correlation = uuid.uuid4().bytes

@@ -1,0 +1,137 @@
+"""The whole chain for sync tests: Mosquitto, central, the simulator and an agent in central mode.
+
+Nothing is mocked: the agent logs in through central's rpc, meters jobs on `pagetally sim`
+and publishes its outbox through a real broker to `pagetally central serve`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from central import admin
+from central.codes import CodeBook
+from central.storage.base import TxnRecord
+from central.storage.sqlite import SqliteLedger
+from tests.agent_env import CODES, AgentEnv, make_env
+from tests.central.conftest import CentralRunner
+from tests.mosquitto import Mosquitto, password_of
+
+DEVICE, SITE = "dev-1", "site-1"  # as in tests.agent_env's agent.toml
+PRICE_MONO = 10  # minor units per impression, as in tests.agent_env's agent.toml
+START = {"alice": 100_000, "bob": 100_000}
+
+
+def seed_central(db: Path) -> None:
+    """The agent_env users at central, with the same access codes."""
+    ledger = SqliteLedger(db)
+    codes = CodeBook.from_file(db.with_name(db.name + ".secret"))
+    try:
+        for user, balance in START.items():
+            admin.add_user(ledger, user, user.title(), balance, restricted=True,
+                           credit_limit=0, groups=[])
+            admin.set_code(ledger, codes, user, CODES[user])
+    finally:
+        ledger.close()
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str,
+               interval: float = 0.05) -> None:
+    """Poll `check` until it holds; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not within {timeout} s")
+        time.sleep(interval)
+
+
+@dataclass
+class SyncEnv:
+    broker: Mosquitto
+    central: CentralRunner
+    agent: AgentEnv
+    observers: list[subprocess.Popen[str]] = field(default_factory=list)
+
+    def central_rows(self) -> list[TxnRecord]:
+        ledger = self.central.ledger()
+        try:
+            return [r for r in ledger.all_transactions() if r.device == DEVICE]
+        finally:
+            ledger.close()
+
+    def central_balance(self, user: str) -> int:
+        ledger = self.central.ledger()
+        try:
+            account = ledger.get_account(user)
+            assert account is not None
+            return account.balance
+        finally:
+            ledger.close()
+
+    def agent_txns(self) -> list[dict[str, object]]:
+        """The agent's outbox rows, read from its SQLite file (it may be dead)."""
+        import sqlite3
+
+        con = sqlite3.connect(self.agent.dir / "ledger.db")
+        con.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in con.execute("SELECT * FROM txns ORDER BY seq")]
+        finally:
+            con.close()
+
+    def wait_drained(self, timeout: float = 30.0) -> None:
+        """Every agent txn acked by central, and central holds each exactly once."""
+        def drained() -> bool:
+            txns = self.agent_txns()
+            return bool(txns) and all(t["outbox"] == "acked" for t in txns)
+
+        wait_until(drained, timeout, "the agent's outbox drained")
+
+    def observe(self, topic: str, *extra: str) -> subprocess.Popen[str]:
+        """`mosquitto_sub` as an outside observer; its stdout is one line per message."""
+        proc = subprocess.Popen(self.broker.sub_command(topic, *extra), text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.observers.append(proc)
+        return proc
+
+
+def agent_mqtt(broker: Mosquitto, **overrides: str | int | float) -> dict[str, str | int | float]:
+    pw = broker.workdir / f"{DEVICE}.pw"
+    pw.write_text(password_of(DEVICE))
+    return {"host": "127.0.0.1", "port": broker.port, "username": DEVICE,
+            "password_file": str(pw), "reconnect_min_s": 0.1, "reconnect_max_s": 1.0,
+            "resend_after_s": 3.0, **overrides}
+
+
+def start_sync_env(tmp_path: Path, *, ppm: float = 1200,
+                   **mqtt: str | int | float) -> SyncEnv:
+    broker = Mosquitto(tmp_path / "broker", devices=(DEVICE,)).start()
+    db = tmp_path / "ledger.db"
+    seed_central(db)
+    central = CentralRunner(db, broker)
+    central.start()
+    agent = make_env(ppm=ppm, mqtt=agent_mqtt(broker, **mqtt),
+                     extra="auth_timeout_s = 1.0\n")
+    return SyncEnv(broker, central, agent)
+
+
+def stop_sync_env(env: SyncEnv) -> None:
+    for proc in env.observers:
+        proc.kill()
+        proc.wait()
+    env.agent.stop()
+    for child in env.central.runs:
+        child.stop()
+    env.broker.kill()
+
+
+@pytest.fixture
+def sync_env(tmp_path: Path) -> Iterator[SyncEnv]:
+    env = start_sync_env(tmp_path)
+    yield env
+    stop_sync_env(env)
