@@ -30,7 +30,8 @@ AddQueue = Callable[..., CupsQueue]
 def cupsd() -> Iterator[Cupsd]:
     """One private scheduler for the session; each test makes its own uniquely named queues."""
     if not Path(CUPSD).exists():
-        pytest.skip("cupsd is not installed (apt-get install cups cups-client cups-filters)")
+        pytest.fail("cupsd is not installed: run ./dev test as root, or apt-get install cups "
+                    "cups-client cups-filters")
     scheduler = start_cupsd()
     yield scheduler
     scheduler.cleanup()
@@ -60,7 +61,7 @@ def cups_queue(cupsd: Cupsd) -> Iterator[AddQueue]:
 def ippeveprinter() -> Iterator[IppEvePrinter]:
     """CUPS's reference IPP printer on a free port, with a private D-Bus."""
     if not Path(IPPEVEPRINTER).exists():
-        pytest.skip("ippeveprinter is not installed (apt-get install cups-ipp-utils)")
+        pytest.fail("ippeveprinter is not installed: apt-get install cups-ipp-utils")
     printer = start_ippeveprinter()
     yield printer
     printer.stop()
