@@ -8,7 +8,6 @@ from typing import Any
 
 from agent.accounts import Credit
 from agent.ledger import Ledger
-from agent.ledger.reasons import reason_text
 from agent.money import format_money
 
 MAX_ROWS = 100
@@ -41,7 +40,7 @@ class LedgerBalances:
                 "date": txn.occurred_at,
                 "transacted_by": self.ledger.device,
                 "type": txn.type,
-                "system_note": reason_text(txn.reason) if txn.reason else txn.note,
+                "system_note": txn.note,
                 "comment": "",
                 "amount": txn.amount,
                 "amount_text": format_money(txn.amount, txn.currency),

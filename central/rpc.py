@@ -24,6 +24,8 @@ from contract import (
     AuthResponse,
     ContractError,
     InvalidResponse,
+    LinkCardRequest,
+    LinkCardResponse,
     RpcError,
     RpcResponse,
     TransactionRow,
@@ -71,6 +73,8 @@ class RpcHandler:
             if request.params.code is not None:
                 return self._auth_code(request.params.code, site, device)
             return self._auth_card(request.params.card or "")
+        if isinstance(request, LinkCardRequest):
+            return self._link_card(request, site, device)
         return self._account(request)
 
     def _retry_after(self, keys: list[str]) -> int | None:
@@ -105,6 +109,29 @@ class RpcHandler:
             return AuthResponse(error=RpcError(
                 "wrong_code", "That code is not right. Check it and try again."))
         return AuthResponse(result=summary(account))
+
+    def _link_card(self, request: LinkCardRequest, site: str, device: str) -> LinkCardResponse:
+        """An unknown card followed by the user's code: the code is checked with the same
+        lockout as a code sign-in, then the card joins that account (as in Hive and SafeQ)."""
+        params = request.params
+        try:
+            card = normalise_card(params.card)
+        except ValueError as exc:
+            return LinkCardResponse(error=RpcError("bad_request", str(exc)))
+        checked = self._auth_code(params.code, site, device)
+        if checked.error is not None:
+            return LinkCardResponse(error=checked.error)
+        user = checked.result.username  # type: ignore[union-attr]
+        owner = self.ledger.account_for_card(card)
+        if owner is not None and owner.username != user:
+            log.warning("card link refused at %s/%s: the card belongs to another account",
+                        site, device)
+            return LinkCardResponse(error=RpcError(
+                "card_taken", "This card belongs to another account. Ask the help desk."))
+        if owner is None:
+            self.ledger.add_card(user, card)
+            log.info("card ...%s linked to %s at %s/%s", card[-4:], user, site, device)
+        return LinkCardResponse(result=summary(self.ledger.get_account(user)))  # type: ignore[arg-type]
 
     def _auth_card(self, raw: str) -> AuthResponse:
         try:

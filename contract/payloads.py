@@ -26,7 +26,7 @@ Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$", description="ISO 42
 TxnType = Literal["print", "copy", "refund", "adjustment"]
 AckStatus = Literal["applied", "duplicate", "rejected"]
 ErrorCode = Literal["bad_request", "wrong_code", "unknown_card", "not_found", "locked",
-                    "internal"]
+                    "card_taken", "internal"]
 MAX_ROWS = 100
 MAX_DAYS = 90
 
@@ -132,6 +132,13 @@ class AccountParams(_Strict):
     days: Annotated[int, msgspec.Meta(ge=1, le=MAX_DAYS)] = MAX_DAYS
 
 
+class LinkCardParams(_Strict):
+    """Card self-association: the user's access code proves who they are."""
+
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    card: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+
+
 class AuthRequest(_Strict, tag_field="method", tag="auth"):
     """`rpc/req` with method "auth": who is this code or card?"""
 
@@ -144,7 +151,13 @@ class AccountRequest(_Strict, tag_field="method", tag="account"):
     params: AccountParams
 
 
-RpcRequest = AuthRequest | AccountRequest
+class LinkCardRequest(_Strict, tag_field="method", tag="link_card"):
+    """`rpc/req` with method "link_card": link an unknown card to the code's account."""
+
+    params: LinkCardParams
+
+
+RpcRequest = AuthRequest | AccountRequest | LinkCardRequest
 
 
 class AccountSummary(_Strict):
@@ -211,10 +224,20 @@ class AccountResponse(_Strict, tag_field="method", tag="account"):
         _one_of(self.result, self.error)
 
 
+class LinkCardResponse(_Strict, tag_field="method", tag="link_card"):
+    """`rpc/res` for "link_card": the account the card now belongs to, or why not."""
+
+    result: AccountSummary | None = None
+    error: RpcError | None = None
+
+    def __post_init__(self) -> None:
+        _one_of(self.result, self.error)
+
+
 class InvalidResponse(_Strict, tag_field="method", tag="invalid"):
     """`rpc/res` when the request could not be read at all, so its method is unknown."""
 
     error: RpcError
 
 
-RpcResponse = AuthResponse | AccountResponse | InvalidResponse
+RpcResponse = AuthResponse | AccountResponse | LinkCardResponse | InvalidResponse

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -69,4 +70,13 @@ async def serve(config: SimConfig) -> None:
         print(f"SNMP v2c agent: {endpoints.snmp} (community {config.snmp_community!r})",
               flush=True)
         print(f"READY {endpoints.to_json()}", flush=True)
-        await asyncio.Event().wait()
+        await until_signalled()
+
+
+async def until_signalled() -> None:
+    """SIGTERM (a supervisor, a test) stops as cleanly as Ctrl-C: temp files go too."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

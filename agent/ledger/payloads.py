@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.ledger.models import JobRow, Kind
-from agent.ledger.reasons import reason_text
+from agent.ledger.reasons import job_reason_text
 
 
 def job_detail(job: JobRow, *, kind: Kind) -> dict[str, Any]:
@@ -45,7 +45,7 @@ def settle_note(job: JobRow, kind: Kind) -> str:
     counted = f"Printed {printed} of {_pages(job.impressions)}."
     if kind == "extra":
         return f"Extra charge: {job.name}. {counted}"
-    why = reason_text(job.reason) if job.reason else "Estimate was high"
+    why = job_reason_text(job.reason, job.printed) if job.reason else "Estimate was high"
     return f"Refund: {why}. {counted}"
 
 

@@ -38,6 +38,15 @@ def check_reason(code: str | None) -> str | None:
     return code
 
 
+#: Reasons where the page count says where it happened ("Paper jam at page 3").
+AT_PAGE: frozenset[str] = frozenset({JAM, PAPER_OUT, CANCELED_AT_DEVICE, CANCELED_BY_USER})
+
+
+def job_reason_text(code: str, printed: int | None) -> str:
+    """The sentence for a settled job, with the page where it stopped when that matters."""
+    return reason_text(code, at_page=printed if code in AT_PAGE else None)
+
+
 def reason_text(code: str, *, at_page: int | None = None) -> str:
     """A sentence for people: reason_text("jam", at_page=3) -> "Paper jam at page 3".
 

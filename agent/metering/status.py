@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.ledger import Ledger
-from agent.ledger.reasons import reason_text
+from agent.ledger.reasons import job_reason_text
 from agent.metering.follower import Progress
 from agent.money import format_money
 
@@ -24,7 +24,6 @@ def job_status(ledger: Ledger, job_key: str, progress: Progress | None) -> dict[
     if progress is not None and row.state not in ("settled", "review", "abandoned"):
         state = progress.state if progress.state != "queued" else state
         printed = progress.printed
-    at_page = row.printed if row.reason in {"jam", "paper-out", "canceled-at-device"} else None
     return {
         "job_key": job_key,
         "id": row.queue_job_id,
@@ -40,7 +39,7 @@ def job_status(ledger: Ledger, job_key: str, progress: Progress | None) -> dict[
         "refunded": refunded,
         "refunded_text": format_money(refunded, currency),
         "reason": row.reason,
-        "reason_text": reason_text(row.reason, at_page=at_page) if row.reason else None,
+        "reason_text": job_reason_text(row.reason, row.printed) if row.reason else None,
         "review": row.review,
         "review_note": row.review_note,
         "stopped_for": progress.stopped_for if progress else None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 from agent.accounts import Credit
@@ -28,21 +29,28 @@ _FAILURE = {"wrong_code": "bad-code", "unknown_card": "unknown-card", "locked": 
 class CentralDirectory:
     """AccountDirectory and Balances backed by central; `online` tells the API the truth."""
 
-    def __init__(self, rpc: RpcClient, cache: OfflineCache, ledger: Ledger,
-                 *, offline_policy: str = "cached-balance") -> None:
+    def __init__(self, rpc: RpcClient, cache: OfflineCache, ledger: Ledger, *,
+                 auth_timeout_s: float, offline_credit: int = 0) -> None:
         self.rpc = rpc
         self.cache = cache
         self.ledger = ledger
-        self.offline_policy = offline_policy
-        self.online = False
+        self.auth_timeout_s = auth_timeout_s
+        self.offline_credit = offline_credit
+        self.answering = True  # false after central failed to answer, until we reconnect
         self._known: dict[str, CachedAccount] = {}
+
+    @property
+    def online(self) -> bool:
+        """Connected to the broker and central answered the last request."""
+        return self.rpc.link.connected.is_set() and self.answering
 
     async def _auth(self, kind: str, value: str) -> AuthResult:
         params = AuthParams(code=value) if kind == "code" else AuthParams(card=value)
         try:
-            response = await self.rpc.call(AuthRequest(params=params))
+            response = await self.rpc.call(AuthRequest(params=params),
+                                           timeout_s=self.auth_timeout_s)
         except CentralUnavailable as exc:
-            self.online = False
+            self.answering = False
             log.info("central unavailable (%s): using the offline cache", exc)
             cached = self.cache.lookup(kind, value)
             if cached is None:
@@ -52,7 +60,7 @@ class CentralDirectory:
             self._known[cached.user] = cached
             return AuthResult.success(cached.user, cached.display_name,
                                       await self._balance(cached.user), offline=True)
-        self.online = True
+        self.answering = True
         if response.error is not None:
             failure = _FAILURE.get(response.error.code, "unavailable")
             return AuthResult.denied(failure, response.error.message)  # type: ignore[arg-type]
@@ -76,31 +84,34 @@ class CentralDirectory:
     async def associate_card(self, code: str, card: str) -> AuthResult:
         return AuthResult.denied("unavailable", "Linking cards needs central's link_card call")
 
-    def note_ack(self, user: str | None, balance: int | None) -> None:
-        """An ack carries central's balance after our txn: keep the freshest."""
-        if user and balance is not None and user in self._known:
-            old = self._known[user]
-            self._known[user] = CachedAccount(old.user, old.display_name, balance,
-                                              old.restricted, old.credit_limit, time.time())
+    def note_balances(self, balances: dict[str, int]) -> None:
+        """Acks carry central's balance after our txns: keep the freshest, here and on disk."""
+        for user, balance in balances.items():
+            old = self._known.get(user)
+            if old is not None:
+                self._known[user] = replace(old, balance=balance)
+        self.cache.update_balances(balances)
 
     async def _balance(self, user: str) -> int:
         return (await self.credit(user)).balance
 
     async def credit(self, user: str) -> Credit:
-        """Central's last word plus what this device spent that central has not acked yet."""
+        """Central's last word plus what this device spent that central has not acked yet.
+
+        Offline, a restricted user may also spend `offline_credit` (the offline policy).
+        """
         known = self._known.get(user)
         if known is None:
             return Credit(0)
         pending = self.ledger.user_pending(user)
-        if not self.online and self.offline_policy == "deny":
-            return Credit(0, True, 0)
-        return Credit(known.balance + pending, known.restricted, known.credit_limit)
+        limit = known.credit_limit + (0 if self.online else self.offline_credit)
+        return Credit(known.balance + pending, known.restricted, limit)
 
     async def transactions(self, user: str) -> list[dict[str, Any]]:
         try:
             response = await self.rpc.call(AccountRequest(params=AccountParams(user=user)))
         except CentralUnavailable:
-            self.online = False
+            self.answering = False
             return []
         if response.result is None:
             return []

@@ -11,7 +11,7 @@ from agent.ledger import Ledger
 from agent.sync.central_directory import CentralDirectory
 from agent.sync.link import CentralLink, LinkSettings
 from agent.sync.offline_cache import OfflineCache, load_secret
-from agent.sync.outbox import OutboxSender
+from agent.sync.outbox import Ack, OutboxSender
 from agent.sync.rpc import RpcClient
 
 
@@ -22,27 +22,36 @@ class CentralSync:
         self.link = CentralLink(LinkSettings(
             host=m.host, port=m.port or 1883, site=config.device.site, device=config.device.id,
             username=m.username or config.device.id, password=mqtt_password(config),
-            keepalive=m.keepalive_s, backoff_min_s=m.reconnect_min_s,
-            backoff_max_s=m.reconnect_max_s))
+            client_id=m.client_id, keepalive=m.keepalive_s, backoff_min_s=m.reconnect_min_s,
+            backoff_max_s=m.reconnect_max_s, tls=m.tls, ca_file=m.ca_file,
+            cert_file=m.cert_file, key_file=m.key_file))
         self.outbox = OutboxSender(ledger, self.link, window=m.outbox_window,
-                                   resend_after_s=m.resend_after_s, on_ack=self._acked)
-        self.rpc = RpcClient(self.link, timeout_s=ident.auth_timeout_s)
+                                   resend_after_s=m.resend_after_s, on_acks=self._acked)
+        self.rpc = RpcClient(self.link, timeout_s=m.request_timeout_s)
         cache_path = Path(ident.offline_cache)
         cache = OfflineCache(cache_path, load_secret(cache_path.with_suffix(".key")),
                              max_users=ident.offline_cache_max_users,
                              max_age_s=ident.offline_cache_max_age_s)
-        self.directory = CentralDirectory(self.rpc, cache, ledger)
-        self.link.on_connect(lambda: setattr(self.directory, "online", True))
+        self.directory = CentralDirectory(self.rpc, cache, ledger,
+                                          auth_timeout_s=ident.auth_timeout_s,
+                                          offline_credit=ident.offline_credit)
+        self.link.on_connect(lambda: setattr(self.directory, "answering", True))
 
     @property
     def online(self) -> bool:
-        return self.link.connected.is_set() and self.directory.online
+        return self.directory.online
 
     def kick(self) -> None:
         self.outbox.kick()
 
-    def _acked(self, txn_id: str, status: str, balance: int | None) -> None:
-        self.directory.note_ack(self.ledger.txn_user(txn_id), balance)
+    def _acked(self, acks: list[Ack]) -> None:
+        """Central's balance after the newest acked txn of each user (rejects carry none)."""
+        balances = {}
+        for txn_id, status, balance in acks:
+            user = self.ledger.txn_user(txn_id)
+            if user is not None and status != "rejected":
+                balances[user] = balance
+        self.directory.note_balances(balances)
 
     def tasks(self) -> list[asyncio.Task[None]]:
         return [asyncio.create_task(self.link.run(), name="mqtt-link"),

@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 import logging
 import socket
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -34,9 +35,23 @@ class LinkSettings:
     device: str
     username: str | None = None
     password: str | None = None
+    client_id: str = ""
     keepalive: int = 30
     backoff_min_s: float = 0.2
     backoff_max_s: float = 30.0
+    tls: bool = False
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+
+    def tls_context(self) -> ssl.SSLContext | None:
+        """The broker check (system CAs or `ca_file`) and, if set, our client certificate."""
+        if not self.tls:
+            return None
+        context = ssl.create_default_context(cafile=self.ca_file or None)
+        if self.cert_file:
+            context.load_cert_chain(self.cert_file, self.key_file)
+        return context
 
 
 class CentralLink:
@@ -77,9 +92,10 @@ class CentralLink:
             will = aiomqtt.Will(self.topic("status"), self._status(False), qos=1, retain=True)
             client = aiomqtt.Client(
                 self.s.host, self.s.port, username=self.s.username, password=self.s.password,
-                identifier=f"pagetally-{self.s.site}-{self.s.device}",
+                identifier=self.s.client_id or f"pagetally-{self.s.device}",
                 protocol=aiomqtt.ProtocolVersion.V5, will=will, keepalive=self.s.keepalive,
-                timeout=5, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+                timeout=5, tls_context=self.s.tls_context(),
+                socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
             )
             try:
                 async with client:

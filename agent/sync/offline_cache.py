@@ -14,7 +14,7 @@ import logging
 import os
 import secrets
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 log = logging.getLogger("pagetally.sync.cache")
@@ -60,6 +60,17 @@ class OfflineCache:
         self._entries[self.tag(kind, value)] = account
         self._prune()
         self._save()
+
+    def update_balances(self, balances: dict[str, int]) -> None:
+        """Central's newest balances (from acks), so an offline login starts from them."""
+        changed = False
+        for tag, entry in self._entries.items():
+            balance = balances.get(entry.user)
+            if balance is not None and balance != entry.balance:
+                self._entries[tag] = replace(entry, balance=balance)
+                changed = True
+        if changed:
+            self._save()
 
     def lookup(self, kind: str, value: str) -> CachedAccount | None:
         entry = self._entries.get(self.tag(kind, value))

@@ -21,19 +21,21 @@ from contract.codec import ContractError, decode_ack, encode
 
 log = logging.getLogger("pagetally.sync.outbox")
 
+Ack = tuple[str, str, int]  # txn_id, status, central's balance after it
+
 
 class OutboxSender:
     def __init__(self, ledger: Ledger, link: CentralLink, *, window: int = 500,
                  resend_after_s: float = 10.0,
-                 on_ack: Callable[[str, str, int | None], None] | None = None) -> None:
+                 on_acks: Callable[[list[Ack]], None] | None = None) -> None:
         self.ledger = ledger
         self.link = link
         self.window = window
         self.resend_after_s = resend_after_s
-        self.on_ack = on_ack
+        self.on_acks = on_acks
         self._wake = asyncio.Event()
         self._sent: dict[str, float] = {}
-        self._acks: list[tuple[str, str, int | None]] = []
+        self._acks: list[Ack] = []
         self._ack_ready = asyncio.Event()
         link.on("ack", self._handle_ack)
         link.on_connect(self._reconnected)
@@ -64,10 +66,10 @@ class OutboxSender:
             self._ack_ready.clear()
             batch, self._acks = self._acks, []
             self.ledger.mark_acked(batch)  # type: ignore[arg-type]
-            for txn_id, status, balance in batch:
+            for txn_id, _, _ in batch:
                 self._sent.pop(txn_id, None)
-                if self.on_ack is not None:
-                    self.on_ack(txn_id, status, balance)
+            if self.on_acks is not None:
+                self.on_acks(batch)
             self.kick()
 
     async def run(self) -> None:

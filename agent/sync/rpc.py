@@ -30,10 +30,12 @@ class RpcClient:
         self._waiting: dict[bytes, asyncio.Future[RpcResponse]] = {}
         link.on("rpc/res", self._handle)
 
-    async def call(self, request: RpcRequest) -> RpcResponse:
+    async def call(self, request: RpcRequest, *, timeout_s: float | None = None) -> RpcResponse:
+        """Central's answer, or CentralUnavailable after `timeout_s` (default: the client's)."""
+        timeout = self.timeout_s if timeout_s is None else timeout_s
         if not self.link.first_attempt_done.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.link.first_attempt_done.wait(), self.timeout_s)
+                await asyncio.wait_for(self.link.first_attempt_done.wait(), timeout)
         if not self.link.connected.is_set():
             raise CentralUnavailable("not connected to the broker")
         correlation = uuid.uuid4().bytes
@@ -42,12 +44,14 @@ class RpcClient:
         props.CorrelationData = correlation
         future: asyncio.Future[RpcResponse] = asyncio.get_running_loop().create_future()
         self._waiting[correlation] = future
-        try:
+        async def exchange() -> RpcResponse:
             await self.link.publish("rpc/req", encode(request), qos=1, properties=props)
-            return await asyncio.wait_for(future, self.timeout_s)
+            return await future
+
+        try:
+            return await asyncio.wait_for(exchange(), timeout)
         except (TimeoutError, aiomqtt.MqttError) as exc:
-            raise CentralUnavailable(f"central did not answer within {self.timeout_s} s") \
-                from exc
+            raise CentralUnavailable(f"central did not answer within {timeout} s") from exc
         finally:
             self._waiting.pop(correlation, None)
 

@@ -90,7 +90,7 @@ def test_settle_refunds_difference_with_reason(ledger: Ledger) -> None:
         70,
         "jam",
     )
-    assert refund.note == "Refund: Paper jam. Printed 3 of 10 pages."
+    assert refund.note == "Refund: Paper jam at page 3. Printed 3 of 10 pages."
     assert refund.job["printed"] == 3 and refund.job["reason"] == "jam"
     job = ledger.job(key)
     assert (job.state, job.printed, job.reason, job.review) == ("settled", 3, "jam", False)
