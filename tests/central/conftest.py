@@ -12,6 +12,7 @@ import pytest
 from central import admin
 from central.codes import CodeBook
 from central.storage.sqlite import SqliteLedger
+from tests.central.mqtt_client import Device
 from tests.helpers import BIN, ROOT, Child, spawn
 from tests.mosquitto import CENTRAL_USER, Mosquitto, password_of
 
@@ -84,3 +85,11 @@ def central(broker: Mosquitto, ledger_db: Path) -> Iterator[CentralRunner]:
     yield runner
     for child in runner.runs:
         child.stop()
+
+
+@pytest.fixture
+def dev_a(central: CentralRunner, broker: Mosquitto) -> Iterator[Device]:
+    """A device client on the broker, as terminal dev-a of site s1."""
+    device = Device(broker, "dev-a")
+    yield device
+    device.close()

@@ -8,7 +8,6 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 
 import msgspec
 import pytest
@@ -27,13 +26,6 @@ from contract import (
 from tests.central.conftest import ALICE_CODE, START_BALANCE, CentralRunner
 from tests.central.mqtt_client import Device, Observer, make_txn
 from tests.mosquitto import Mosquitto
-
-
-@pytest.fixture
-def dev_a(central: CentralRunner, broker: Mosquitto) -> Iterator[Device]:
-    device = Device(broker, "dev-a")
-    yield device
-    device.close()
 
 
 def _balance(central: CentralRunner, user: str) -> int:
