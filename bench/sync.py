@@ -1,0 +1,261 @@
+"""Outbox sync through a real Mosquitto to `pagetally central serve`: throughput and latency.
+
+Phases, all on one broker and one central:
+1. raw: paho QoS 1 publish-to-receive throughput (one publisher, one subscriber), the
+   ceiling any MQTT pipeline on this machine can reach;
+2. live: the agent's OutboxSender + CentralLink connected while a producer writes `--txns`
+   adjustments into a real agent Ledger (each its own commit, as metering writes them);
+   applied per second (first write to last ack) and ack latency (first publish to the ack
+   being committed in the agent's ledger), p50 and p99;
+3. backlog: `--backlog` txns written while the link is down, then drained after connecting.
+
+Every txn is -1 cent, so central's balances count applications: `lost` is agent txns that
+central does not hold, `duplicated` is applications beyond one per txn.
+Prints a table, then one JSON line with the figures last.
+Run: .venv/bin/python -m bench.sync [--txns 20000] [--backlog 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+
+from agent.ledger import Ledger
+from agent.sync.link import CentralLink, LinkSettings
+from agent.sync.outbox import Ack, OutboxSender
+from central import admin
+from central.storage.sqlite import SqliteLedger
+from tests.helpers import BIN, ROOT, Child, spawn
+from tests.mosquitto import CENTRAL_USER, OBSERVER_USER, Mosquitto, password_of
+
+SITE, DEVICE = "bench", "bench-1"
+USERS = [f"user{i}" for i in range(10)]
+START = 10**9
+RATIO_GOAL, BACKLOG_GOAL = 0.5, 2000.0
+
+
+class _Id(msgspec.Struct):
+    txn_id: str
+
+
+class TimedLink(CentralLink):
+    """A CentralLink that notes when each txn was first published (for ack latency)."""
+
+    def __init__(self, settings: LinkSettings) -> None:
+        super().__init__(settings)
+        self.first_sent: dict[str, float] = {}
+
+    async def publish(self, kind: str, payload: bytes, **kwargs: Any) -> None:
+        if kind == "txn":
+            self.first_sent.setdefault(msgspec.json.decode(payload, type=_Id).txn_id,
+                                       time.monotonic())
+        await super().publish(kind, payload, **kwargs)
+
+
+def _client(user: str, inflight: int) -> mqtt.Client:
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=MQTTProtocolVersion.MQTTv5,
+                    client_id=f"bench-raw-{user}")
+    c.username_pw_set(user, password_of(user))
+    c.max_inflight_messages_set(inflight)
+    c.on_socket_open = lambda _c, _u, s: s.setsockopt(6, 1, 1)  # TCP_NODELAY
+    return c
+
+
+def raw_paho(broker: Mosquitto, n: int, inflight: int) -> float:
+    """Messages per second from the first publish to the last one received, QoS 1 both ways."""
+    topic = f"pagetally/v1/{SITE}/{DEVICE}/printer"
+    got = threading.Event()
+    count = 0
+    subscribed = threading.Event()
+
+    def on_message(_c: mqtt.Client, _u: Any, _m: mqtt.MQTTMessage) -> None:
+        nonlocal count
+        count += 1
+        if count == n:
+            got.set()
+
+    sub = _client(OBSERVER_USER, inflight)
+    sub.on_message = on_message
+    sub.on_subscribe = lambda *_: subscribed.set()
+    sub.connect("127.0.0.1", broker.port)
+    sub.loop_start()
+    sub.subscribe(topic, qos=1)
+    subscribed.wait(5)
+    pub = _client(DEVICE, inflight)
+    pub.connect("127.0.0.1", broker.port)
+    pub.loop_start()
+    payload = b'{"status":"idle","counters":{"total":123456}}' * 4  # about a txn's size
+    started = time.monotonic()
+    for _ in range(n):
+        pub.publish(topic, payload, qos=1)
+    if not got.wait(120):
+        raise TimeoutError(f"raw paho: only {count} of {n} messages arrived")
+    elapsed = time.monotonic() - started
+    for c in (pub, sub):
+        c.disconnect()
+        c.loop_stop()
+    return n / elapsed
+
+
+def start_central(workdir: Path, broker: Mosquitto, batch_max: int, inflight: int) -> Child:
+    db = workdir / "central.db"
+    ledger = SqliteLedger(db)
+    try:
+        for user in USERS:
+            admin.add_user(ledger, user, user, START, restricted=False, credit_limit=0,
+                           groups=[])
+    finally:
+        ledger.close()
+    pw = workdir / "central.pw"
+    pw.write_text(password_of(CENTRAL_USER))
+    env = {"PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    child = spawn([str(BIN / "pagetally"), "central", "serve", "--db", str(db),
+                   "--mqtt-port", str(broker.port), "--username", CENTRAL_USER,
+                   "--password-file", str(pw), "--batch-max", str(batch_max),
+                   "--max-inflight", str(inflight)], env=env)
+    child.wait_line("READY ")
+    return child
+
+
+class Agent:
+    """The agent's sync half on a real ledger: link, outbox sender, ack timestamps."""
+
+    def __init__(self, ledger: Ledger, broker: Mosquitto, window: int) -> None:
+        self.ledger = ledger
+        self.link = TimedLink(LinkSettings("127.0.0.1", broker.port, SITE, DEVICE,
+                                           DEVICE, password_of(DEVICE), backoff_min_s=0.05))
+        self.acked_at: dict[str, float] = {}
+        self.all_acked = asyncio.Event()
+        self.expected = 0
+        self.outbox = OutboxSender(ledger, self.link, window=window, resend_after_s=30.0,
+                                   on_acks=self._acked)
+
+    def _acked(self, acks: list[Ack]) -> None:
+        now = time.monotonic()
+        for txn_id, _, _ in acks:
+            self.acked_at.setdefault(txn_id, now)
+        if len(self.acked_at) >= self.expected:
+            self.all_acked.set()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> Any:
+        tasks = [asyncio.create_task(c) for c in (self.link.run(), self.outbox.run(),
+                                                   self.outbox.run_acks())]
+        try:
+            yield self
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _write(ledger: Ledger, n: int, note: str) -> list[str]:
+    return [ledger.add_adjustment(USERS[i % len(USERS)], -1, note).txn_id for i in range(n)]
+
+
+async def live_phase(agent: Agent, n: int) -> dict[str, float]:
+    """`n` txns already in the outbox, the link connected: send until every one is acked."""
+    ids = _write(agent.ledger, n, "live")
+    agent.expected = n
+    async with agent.running():
+        await asyncio.wait_for(agent.link.connected.wait(), 10)
+        started = time.monotonic()
+        await asyncio.wait_for(agent.all_acked.wait(), 300)
+        elapsed = time.monotonic() - started
+    latencies = sorted((agent.acked_at[i] - agent.link.first_sent[i]) * 1000 for i in ids)
+    return {"applied_per_s": n / elapsed, "ack_p50_ms": statistics.median(latencies),
+            "ack_p99_ms": latencies[int(len(latencies) * 0.99) - 1]}
+
+
+async def backlog_phase(agent: Agent, broker: Mosquitto, n: int) -> dict[str, float]:
+    """The broker goes away, `n` txns pile up, the broker returns: time the drain."""
+    agent.expected = len(agent.acked_at) + n
+    agent.all_acked.clear()
+    async with agent.running():
+        await asyncio.wait_for(agent.link.connected.wait(), 10)
+        broker.stop()
+        while agent.link.connected.is_set():
+            await asyncio.sleep(0.01)
+        await asyncio.to_thread(_write, agent.ledger, n, "backlog")
+        broker.start()
+        await asyncio.wait_for(agent.link.connected.wait(), 10)
+        reconnected = time.monotonic()
+        await asyncio.wait_for(agent.all_acked.wait(), 600)
+        drained = time.monotonic() - reconnected
+    return {"drain_per_s": n / drained, "drain_s": drained}
+
+
+def audit(workdir: Path, ledger: Ledger) -> tuple[int, int]:
+    """(lost, duplicated): agent txns missing at central; applications beyond one each."""
+    mine = {t.txn_id: t.user for t in ledger.txns()}
+    central = SqliteLedger(workdir / "central.db")
+    try:
+        held = {r.txn_id for r in central.all_transactions() if r.device == DEVICE}
+        applied = sum(START - a.balance for a in central.accounts())  # every txn is -1
+    finally:
+        central.close()
+    lost = len(set(mine) - held)
+    return lost, applied - len(held & set(mine))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.sync", description=__doc__.split("\n")[0])
+    p.add_argument("--txns", type=int, default=20_000)
+    p.add_argument("--backlog", type=int, default=100_000)
+    p.add_argument("--window", type=int, default=500, help="the outbox window (agent config)")
+    p.add_argument("--batch-max", type=int, default=500, help="central's txns per commit")
+    p.add_argument("--inflight", type=int, default=100,
+                   help="paho in-flight QoS 1 messages, raw and at central")
+    args = p.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
+        workdir = Path(tmp)
+        broker = Mosquitto(workdir / "broker", devices=(DEVICE,)).start()
+        central = start_central(workdir, broker, args.batch_max, args.inflight)
+        try:
+            raw = raw_paho(broker, args.txns, args.inflight)
+            ledger = Ledger(workdir / "agent.db", device=DEVICE, site=SITE)
+            agent = Agent(ledger, broker, args.window)
+            live = asyncio.run(live_phase(agent, args.txns))
+            backlog = (asyncio.run(backlog_phase(agent, broker, args.backlog))
+                       if args.backlog else {})
+            lost, duplicated = audit(workdir, ledger)
+            ledger.close()
+        finally:
+            central.stop()
+            broker.kill()
+    figures = {
+        "txns": args.txns, "backlog": args.backlog, "window": args.window,
+        "raw_paho_per_s": round(raw), "applied_per_s": round(live["applied_per_s"]),
+        "ratio": round(live["applied_per_s"] / raw, 3),
+        "ack_p50_ms": round(live["ack_p50_ms"], 1), "ack_p99_ms": round(live["ack_p99_ms"], 1),
+        "backlog_drain_per_s": round(backlog.get("drain_per_s", 0)),
+        "lost": lost, "duplicated": duplicated,
+    }
+    print(f"raw paho QoS 1      {raw:10.0f} msg/s")
+    print(f"outbox -> central   {live['applied_per_s']:10.0f} txn/s  (ratio"
+          f" {figures['ratio']}, goal >= {RATIO_GOAL})")
+    print(f"ack latency         p50 {live['ack_p50_ms']:.1f} ms, p99 {live['ack_p99_ms']:.1f} ms")
+    if backlog:
+        print(f"backlog drain       {backlog['drain_per_s']:10.0f} txn/s  ({args.backlog} in"
+              f" {backlog['drain_s']:.1f} s, goal >= {BACKLOG_GOAL:.0f}/s)")
+    print(f"lost {lost}, duplicated {duplicated}")
+    print(json.dumps(figures), flush=True)
+    return 0 if lost == 0 and duplicated == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
