@@ -14,21 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-CENTRAL_USER = "central"
-
-ACL = """\
-# Devices: the username is the device id; a device writes only under its own root.
-pattern write pagetally/v1/+/%u/txn
-pattern write pagetally/v1/+/%u/status
-pattern write pagetally/v1/+/%u/printer
-pattern write pagetally/v1/+/%u/rpc/req
-pattern read pagetally/v1/+/%u/ack
-pattern read pagetally/v1/+/%u/rpc/res
-
-# The central ledger service reads every device's txns and requests, writes acks and answers.
-user central
-topic readwrite pagetally/v1/#
-"""
+from central.broker import CENTRAL_USER, DEVICE_ACL
 
 
 class BrokerUnavailable(Exception):
@@ -67,7 +53,7 @@ def write_config(workdir: Path, port: int, devices: list[str]) -> BrokerFiles:
         files[user] = workdir / f"{user}.password"
         files[user].write_text(password + "\n")
         files[user].chmod(0o600)
-    acl.write_text(ACL)
+    acl.write_text(DEVICE_ACL)
     acl.chmod(0o600)
     conf = workdir / "mosquitto.conf"
     conf.write_text(f"""\

@@ -7,14 +7,11 @@ fault modes can change every answer, including not answering at all.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pyasn1.error import PyAsn1Error
 from pysnmp.carrier.asyncio.dgram import udp, udp6
 from pysnmp.entity import config
 from pysnmp.entity.engine import SnmpEngine
@@ -25,6 +22,7 @@ from pysnmp.proto import rfc1902, rfc1905
 from pysnmp.smi import error as smi_error
 from pysnmp.smi.instrum import AbstractMibInstrumController
 
+from drivers.snmp.transport import GuardedUdp, GuardedUdp6
 from simulator.engine import Engine
 from simulator.snmp_mib import AlertBook, MibView, active_faults, build_view
 
@@ -84,36 +82,6 @@ class LiveInstrumentation(AbstractMibInstrumController):
         raise smi_error.NotWritableError(name=name, idx=0)
 
 
-class _DropMalformed:
-    """Receive side that drops undecodable datagrams with one debug line.
-
-    pysnmp 7.1 lets some malformed BER escape as TypeError/ValueError from pyasn1, which
-    asyncio would print as a traceback per junk packet; a real agent just ignores them.
-    """
-
-    loop: asyncio.AbstractEventLoop
-    _callback_function: Callable[..., None] | None
-
-    def datagram_received(self, datagram: bytes, address: Any) -> None:
-        self.loop.call_soon(self._deliver, address, datagram)
-
-    def _deliver(self, address: Any, datagram: bytes) -> None:
-        if self._callback_function is None:
-            return
-        try:
-            self._callback_function(self, address, datagram)
-        except (PyAsn1Error, PySnmpError, TypeError, ValueError) as exc:
-            log.debug("dropped a malformed SNMP datagram from %s: %s", address, exc)
-
-
-class _Udp(_DropMalformed, udp.UdpAsyncioTransport):
-    pass
-
-
-class _Udp6(_DropMalformed, udp6.Udp6AsyncioTransport):
-    pass
-
-
 @dataclass
 class SnmpHandle:
     """The running agent: the UDP port actually bound and a way to stop it."""
@@ -147,7 +115,7 @@ async def start(engine: Engine, host: str, port: int, community: str) -> SnmpHan
     bound_port = sock.getsockname()[1]
     snmp_engine = SnmpEngine()
     ipv6 = sock.family == socket.AF_INET6
-    transport = (_Udp6() if ipv6 else _Udp()).open_server_mode(sock=sock)
+    transport = (GuardedUdp6() if ipv6 else GuardedUdp()).open_server_mode(sock=sock)
     domain = udp6.DOMAIN_NAME if ipv6 else udp.DOMAIN_NAME
     config.add_transport(snmp_engine, domain, transport)
     config.add_v1_system(snmp_engine, "pagetally-sim", community)

@@ -16,24 +16,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from central.broker import CENTRAL_USER, DEVICE_ACL
 from tests.helpers import free_port
 
-CENTRAL_USER = "central"
 OBSERVER_USER = "observer"
 
-ACL = """\
-# Devices: the username is the device id; everything a device does lives under its own root.
-pattern write pagetally/v1/+/%u/txn
-pattern write pagetally/v1/+/%u/status
-pattern write pagetally/v1/+/%u/printer
-pattern write pagetally/v1/+/%u/rpc/req
-pattern read pagetally/v1/+/%u/ack
-pattern read pagetally/v1/+/%u/rpc/res
-
-# Central ledger service: reads every device's txns and requests, writes acks and answers.
-user central
-topic readwrite pagetally/v1/#
-
+ACL = DEVICE_ACL + """
 # Test observer: sees everything, may publish nothing.
 user observer
 topic read pagetally/v1/#
