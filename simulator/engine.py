@@ -13,15 +13,9 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from drivers.ipp.tags import JobState, PrinterState
 from simulator.config import SimConfig
-from simulator.model import (
-    Counters,
-    DeviceFaults,
-    JobFaults,
-    JobState,
-    PrinterState,
-    SimJob,
-)
+from simulator.model import Counters, DeviceFaults, JobFaults, SimJob
 
 log = logging.getLogger("pagetally.sim.engine")
 

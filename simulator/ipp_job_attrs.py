@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 from drivers.ipp import build as b
 from drivers.ipp.codec import IppAttribute, IppGroup
-from drivers.ipp.tags import GroupTag
+from drivers.ipp.tags import GroupTag, JobState
 from simulator.engine import Engine
-from simulator.model import JobState, SimJob
+from simulator.model import SimJob
 
 JOB_TEMPLATE_NAMES = frozenset({
     "copies", "finishings", "job-hold-until", "job-priority", "job-sheets", "media",

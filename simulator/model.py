@@ -1,5 +1,7 @@
 """The simulated device's state: jobs, counters and faults.
 
+Job and printer states are IPP's own values (`drivers.ipp.tags`), as on a real device.
+
 Kept apart from the engine loop so the IPP, SNMP and control front-ends can read one
 plain model, like the panel of a real MFD reads its controller.
 """
@@ -9,34 +11,11 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Literal
 
+from drivers.ipp.tags import JobState
+
 COUNTER32 = 2**32
-
-
-class JobState(IntEnum):
-    """IPP job-state values (RFC 8011 §5.3.7)."""
-
-    PENDING = 3
-    PENDING_HELD = 4
-    PROCESSING = 5
-    PROCESSING_STOPPED = 6
-    CANCELED = 7
-    ABORTED = 8
-    COMPLETED = 9
-
-    @property
-    def terminal(self) -> bool:
-        return self >= JobState.CANCELED
-
-
-class PrinterState(IntEnum):
-    """IPP printer-state values."""
-
-    IDLE = 3
-    PROCESSING = 4
-    STOPPED = 5
 
 
 JamThen = Literal["abort", "continue"]

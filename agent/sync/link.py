@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiomqtt
+import paho.mqtt.client as paho
 from paho.mqtt.properties import Properties
 
 from contract.codec import encode
@@ -39,6 +40,9 @@ class LinkSettings:
     keepalive: int = 30
     backoff_min_s: float = 0.2
     backoff_max_s: float = 30.0
+    #: QoS 1 publishes awaiting PUBACK; must not exceed the broker's max_inflight_messages
+    #: (paho ignores the broker's Receive Maximum). 20 is both paho's and Mosquitto's default.
+    max_inflight: int = 20
     tls: bool = False
     ca_file: str = ""
     cert_file: str = ""
@@ -85,6 +89,19 @@ class CentralLink:
         await self.client.publish(self.topic(kind), payload, qos=qos, retain=retain,
                                   properties=properties)
 
+    def publish_nowait(self, kind: str, payload: bytes, *, qos: int = 1) -> None:
+        """Queue a publish without waiting for its PUBACK.
+
+        aiomqtt's `publish` waits for each PUBACK; the outbox waits for central's ack
+        instead, so it hands the message straight to the paho client aiomqtt drives on
+        this event loop (paho queues what exceeds its in-flight window).
+        """
+        if self.client is None or not self.connected.is_set():
+            raise aiomqtt.MqttError("not connected to the broker")
+        info = self.client._client.publish(self.topic(kind), payload, qos=qos)
+        if info.rc != paho.MQTT_ERR_SUCCESS:
+            raise aiomqtt.MqttCodeError(info.rc, "could not publish")
+
     async def run(self) -> None:
         """Stay connected forever; each loss is logged once in plain words, then retried."""
         backoff = self.s.backoff_min_s
@@ -94,7 +111,8 @@ class CentralLink:
                 self.s.host, self.s.port, username=self.s.username, password=self.s.password,
                 identifier=self.s.client_id or f"pagetally-{self.s.device}",
                 protocol=aiomqtt.ProtocolVersion.V5, will=will, keepalive=self.s.keepalive,
-                timeout=5, tls_context=self.s.tls_context(),
+                timeout=5, max_inflight_messages=self.s.max_inflight,
+                tls_context=self.s.tls_context(),
                 socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
             )
             try:

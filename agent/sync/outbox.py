@@ -3,6 +3,11 @@
 The ledger is the queue: nothing lives only in memory. On every (re)connect all pending
 rows are sent again in `seq` order; central is idempotent by txn_id and answers a repeat
 with "duplicate", so a resend can never charge twice.
+
+Throughput comes from three things: up to `window` txns in flight at once (central's ack,
+not the broker's PUBACK, is what frees a slot, so the sender never waits on PUBACKs); the
+ledger is re-read only when half the window is free; and acks are committed in batches on a
+worker thread, so the loop keeps reading acks during each fsync and the next batch is larger.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from contract.codec import ContractError, decode_ack, encode
 log = logging.getLogger("pagetally.sync.outbox")
 
 Ack = tuple[str, str, int]  # txn_id, status, central's balance after it
+IDLE_POLL_S = 1.0  # look at the outbox at least this often, even if nobody kicks us
 
 
 class OutboxSender:
@@ -34,7 +40,7 @@ class OutboxSender:
         self.resend_after_s = resend_after_s
         self.on_acks = on_acks
         self._wake = asyncio.Event()
-        self._sent: dict[str, float] = {}
+        self._sent: dict[str, float] = {}  # txn_id -> when last published on this connection
         self._acks: list[Ack] = []
         self._ack_ready = asyncio.Event()
         link.on("ack", self._handle_ack)
@@ -60,12 +66,12 @@ class OutboxSender:
         self._ack_ready.set()
 
     async def run_acks(self) -> None:
-        """Write acks in batches: one SQLite commit for everything that arrived meanwhile."""
+        """Commit acks in batches: everything that arrived during the previous commit."""
         while True:
             await self._ack_ready.wait()
             self._ack_ready.clear()
             batch, self._acks = self._acks, []
-            self.ledger.mark_acked(batch)  # type: ignore[arg-type]
+            await asyncio.to_thread(self.ledger.mark_acked, batch)  # type: ignore[arg-type]
             for txn_id, _, _ in batch:
                 self._sent.pop(txn_id, None)
             if self.on_acks is not None:
@@ -75,32 +81,38 @@ class OutboxSender:
     async def run(self) -> None:
         while True:
             await self.link.connected.wait()
-            try:
-                await self._send_pending()
-            except aiomqtt.MqttError as exc:
-                log.info("outbox paused: %s", exc)
             self._wake.clear()
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.resend_after_s / 2)
+                self._send_due()
+            except aiomqtt.MqttError as exc:
+                log.info("outbox paused: %s", exc)
+            try:
+                await asyncio.wait_for(self._wake.wait(),
+                                       timeout=min(IDLE_POLL_S, self.resend_after_s / 2))
             except TimeoutError:
                 pass
 
-    async def _send_pending(self) -> None:
-        """Publish what is due, at most `window` unacked at once, all in flight together."""
+    def _send_due(self) -> None:
+        """Publish what is due, keeping at most `window` unacked txns in flight."""
         now = time.monotonic()
+        overdue = any(now - sent >= self.resend_after_s for sent in self._sent.values())
+        if len(self._sent) > self.window // 2 and not overdue:
+            return  # plenty in flight: re-read the ledger when half the window is free
         pending = self.ledger.pending_outbox(limit=self.window + len(self._sent))
-        due, in_flight = [], 0
+        in_flight = sum(1 for t in pending
+                        if now - self._sent.get(t.txn_id, -self.resend_after_s)
+                        < self.resend_after_s)
+        room = self.window - in_flight
+        site, device = self.link.s.site, self.link.s.device
         for txn in pending:
+            if room <= 0:
+                break
             sent = self._sent.get(txn.txn_id)
             if sent is not None and now - sent < self.resend_after_s:
-                in_flight += 1
-            else:
-                due.append(txn)
-        batch = due[:max(self.window - in_flight, 0)]
-        for txn in batch:
+                continue
+            if sent is not None:
+                log.info("no ack for txn %s after %.0f s: sending it again", txn.txn_id,
+                         self.resend_after_s)
             self._sent[txn.txn_id] = now
-        site, device = self.link.s.site, self.link.s.device
-        await asyncio.gather(*(
-            self.link.publish("txn", encode(txn_payload(txn, site=site, device=device)), qos=1)
-            for txn in batch
-        ))
+            self.link.publish_nowait("txn", encode(txn_payload(txn, site=site, device=device)))
+            room -= 1

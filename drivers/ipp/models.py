@@ -4,30 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import IntEnum
 
 from drivers.ipp.codec import IppGroup, LangString, Value
 from drivers.ipp.errors import IppProtocolError
-
-
-class JobState(IntEnum):
-    """IPP job-state (RFC 8011 §5.3.7)."""
-
-    PENDING = 3
-    PENDING_HELD = 4
-    PROCESSING = 5
-    PROCESSING_STOPPED = 6
-    CANCELED = 7
-    ABORTED = 8
-    COMPLETED = 9
-
-
-class PrinterState(IntEnum):
-    """IPP printer-state (RFC 8011 §5.4.11)."""
-
-    IDLE = 3
-    PROCESSING = 4
-    STOPPED = 5
+from drivers.ipp.tags import JobState, PrinterState
 
 
 @dataclass(frozen=True)

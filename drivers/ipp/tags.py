@@ -114,3 +114,27 @@ def status_name(code: int) -> str:
     except ValueError:
         return f"status 0x{code:04x}"
     return "successful-" + name if name.startswith("ok") else name
+
+
+class JobState(IntEnum):
+    """IPP job-state (RFC 8011 §5.3.7)."""
+
+    PENDING = 3
+    PENDING_HELD = 4
+    PROCESSING = 5
+    PROCESSING_STOPPED = 6
+    CANCELED = 7
+    ABORTED = 8
+    COMPLETED = 9
+
+    @property
+    def terminal(self) -> bool:
+        return self >= JobState.CANCELED
+
+
+class PrinterState(IntEnum):
+    """IPP printer-state (RFC 8011 §5.4.11)."""
+
+    IDLE = 3
+    PROCESSING = 4
+    STOPPED = 5
