@@ -8,7 +8,9 @@ shows them, as a person at the device would; user cancels and walk-up copies are
 by the job's own progress notifications, as a user watching the panel would.
 
 Settle latency is the simulator's `completed_at` (the job's end, wall clock) to the arrival
-of `job.result` on the API socket. Agent RSS is sampled with psutil throughout.
+of `job.result` on the API socket. Agent RSS while metering is psutil samples plus the
+kernel's exact peak (VmHWM, reset after the one login); the peak over start-up and login,
+where argon2 verification of the access code dominates, is reported apart.
 
 Prints a table, then one JSON line with the figures last.
 Run: .venv/bin/python -m bench.metering [--jobs 1000] [--seed 1] [--ppm 3000]

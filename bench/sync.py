@@ -32,6 +32,7 @@ from typing import Any
 
 import msgspec
 import paho.mqtt.client as mqtt
+import psutil
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from agent.ledger import Ledger
@@ -59,11 +60,11 @@ class TimedLink(CentralLink):
         super().__init__(settings)
         self.first_sent: dict[str, float] = {}
 
-    async def publish(self, kind: str, payload: bytes, **kwargs: Any) -> None:
+    def publish_nowait(self, kind: str, payload: bytes, *, qos: int = 1) -> None:
         if kind == "txn":
             self.first_sent.setdefault(msgspec.json.decode(payload, type=_Id).txn_id,
                                        time.monotonic())
-        await super().publish(kind, payload, **kwargs)
+        super().publish_nowait(kind, payload, qos=qos)
 
 
 def _client(user: str, inflight: int) -> mqtt.Client:
@@ -168,18 +169,27 @@ def _write(ledger: Ledger, n: int, note: str) -> list[str]:
     return [ledger.add_adjustment(USERS[i % len(USERS)], -1, note).txn_id for i in range(n)]
 
 
-async def live_phase(agent: Agent, n: int) -> dict[str, float]:
+def _cpu(pids: dict[str, int]) -> dict[str, float]:
+    out = {}
+    for name, pid in pids.items():
+        times = psutil.Process(pid).cpu_times()
+        out[name] = times.user + times.system
+    return out
+
+
+async def live_phase(agent: Agent, n: int, pids: dict[str, int]) -> dict[str, Any]:
     """`n` txns already in the outbox, the link connected: send until every one is acked."""
     ids = _write(agent.ledger, n, "live")
     agent.expected = n
     async with agent.running():
         await asyncio.wait_for(agent.link.connected.wait(), 10)
-        started = time.monotonic()
+        started, cpu = time.monotonic(), _cpu(pids)
         await asyncio.wait_for(agent.all_acked.wait(), 300)
         elapsed = time.monotonic() - started
+        busy = {k: round(100 * (v - cpu[k]) / elapsed) for k, v in _cpu(pids).items()}
     latencies = sorted((agent.acked_at[i] - agent.link.first_sent[i]) * 1000 for i in ids)
     return {"applied_per_s": n / elapsed, "ack_p50_ms": statistics.median(latencies),
-            "ack_p99_ms": latencies[int(len(latencies) * 0.99) - 1]}
+            "ack_p99_ms": latencies[int(len(latencies) * 0.99) - 1], "cpu_pct": busy}
 
 
 async def backlog_phase(agent: Agent, broker: Mosquitto, n: int) -> dict[str, float]:
@@ -229,7 +239,10 @@ def main(argv: list[str] | None = None) -> int:
             raw = raw_paho(broker, args.txns, args.inflight)
             ledger = Ledger(workdir / "agent.db", device=DEVICE, site=SITE)
             agent = Agent(ledger, broker, args.window, args.inflight)
-            live = asyncio.run(live_phase(agent, args.txns))
+            assert broker.proc is not None
+            pids = {"agent": os.getpid(), "central": central.proc.pid,
+                    "mosquitto": broker.proc.pid}
+            live = asyncio.run(live_phase(agent, args.txns, pids))
             backlog = (asyncio.run(backlog_phase(agent, broker, args.backlog))
                        if args.backlog else {})
             lost, duplicated = audit(workdir, ledger)
@@ -243,11 +256,12 @@ def main(argv: list[str] | None = None) -> int:
         "ratio": round(live["applied_per_s"] / raw, 3),
         "ack_p50_ms": round(live["ack_p50_ms"], 1), "ack_p99_ms": round(live["ack_p99_ms"], 1),
         "backlog_drain_per_s": round(backlog.get("drain_per_s", 0)),
-        "lost": lost, "duplicated": duplicated,
+        "lost": lost, "duplicated": duplicated, "cpu_pct": live["cpu_pct"],
     }
     print(f"raw paho QoS 1      {raw:10.0f} msg/s")
     print(f"outbox -> central   {live['applied_per_s']:10.0f} txn/s  (ratio"
           f" {figures['ratio']}, goal >= {RATIO_GOAL})")
+    print(f"CPU while syncing   {live['cpu_pct']} (% of one core)")
     print(f"ack latency         p50 {live['ack_p50_ms']:.1f} ms, p99 {live['ack_p99_ms']:.1f} ms")
     if backlog:
         print(f"backlog drain       {backlog['drain_per_s']:10.0f} txn/s  ({args.backlog} in"

@@ -45,7 +45,8 @@ def mqtt_toml(mqtt: dict[str, str | int | float]) -> str:
 
 def agent_toml(d: Path, sim: SimHandle, *, extra: str = "", printer: str = "",
                snmp_profile: str = "pagetally-sim",
-               mqtt: dict[str, str | int | float] | None = None) -> str:
+               mqtt: dict[str, str | int | float] | None = None,
+               poll_interval_s: float = 0.1) -> str:
     """The agent's config: standalone on accounts.toml, or central mode when `mqtt` is given."""
     accounts = mqtt_toml(mqtt) if mqtt else f'[accounts]\nfile = "{d}/accounts.toml"\n'
     printer = printer or (
@@ -71,7 +72,7 @@ socket = "{d}/agent.sock"
 
 {accounts}
 [metering]
-poll_interval_s = 0.1
+poll_interval_s = {poll_interval_s}
 idle_polls = 3
 snmp_timeout_s = 0.5
 snmp_retries = 0
@@ -152,14 +153,15 @@ class AgentEnv:
 
 def make_env(*sim_args: str, extra: str = "", start: bool = True, ppm: float = 1200,
              snmp_profile: str = "pagetally-sim",
-             mqtt: dict[str, str | int | float] | None = None) -> AgentEnv:
+             mqtt: dict[str, str | int | float] | None = None,
+             poll_interval_s: float = 0.1) -> AgentEnv:
     """Simulator + agent; with `mqtt` ([mqtt] keys) the agent runs in central mode."""
     sim = start_sim(*sim_args, ppm=ppm)
     d = Path(tempfile.mkdtemp(prefix="pt-"))
     if mqtt is None:
         (d / "accounts.toml").write_text(accounts_toml())
     env = AgentEnv(sim, d, agent_toml(d, sim, extra=extra, snmp_profile=snmp_profile,
-                                      mqtt=mqtt))
+                                      mqtt=mqtt, poll_interval_s=poll_interval_s))
     if start:
         env.start_agent()
     return env

@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from agent.api.client import ApiClient, ApiError
-
 from ui import strings
 
 if TYPE_CHECKING:
@@ -38,6 +37,7 @@ class Controller:
         self._early: dict[str, dict[str, Any]] = {}
         self._following = False
         self._last_touch = 0.0
+        self._down = False
 
     # lifecycle -------------------------------------------------------------------------
 
@@ -59,13 +59,17 @@ class Controller:
             try:
                 self.client = await ApiClient.connect(self.socket_path)
                 await self.client.call("subscribe")
+                self._down = False
                 self._on_printer(await self.client.call("printer.status"))
                 self._on_session(await self.client.call("session.status"), fresh=True)
                 async for method, params in self.client.notifications():
                     self._on_notification(method, params)
                 log.warning("the agent closed the API connection; reconnecting")
             except LOST as exc:
-                log.warning("agent API unavailable (%s); retrying in %.0f s", exc, RECONNECT_S)
+                level = logging.DEBUG if self._down else logging.WARNING
+                log.log(level, "agent API unavailable (%s); retrying every %.0f s", exc,
+                        RECONNECT_S)
+                self._down = True
             if self.client is not None:
                 await self.client.close()
                 self.client = None
@@ -174,6 +178,8 @@ class Controller:
             self.app.screen("releasing").show_progress(params)
         elif method == "job.result" and isinstance(params, dict):
             self._on_result(params)
+        elif method == "login.refused" and isinstance(params, dict):
+            self._show_error(str(params.get("message", "")))
         elif method == "timeout" and isinstance(params, dict) and self.logged_in:
             self.app.logout_warning.show_countdown(int(params.get("seconds_left", 0)))
 

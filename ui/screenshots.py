@@ -114,6 +114,11 @@ def _account(app: Any) -> None:
                                         "transactions": ROWS})
 
 
+def _alerts(app: Any) -> None:
+    app.screen("alerts").show_printer(ALERTS)
+    app.go("alerts")
+
+
 def _timeout(app: Any) -> None:
     _jobs(app)
     app.logout_warning.show_countdown(7)
@@ -127,7 +132,7 @@ SCENES: list[tuple[str, Callable[[Any], None]]] = [
     ("idle", _idle), ("idle_alerts", _idle_alerts), ("keypad", _keypad), ("jobs", _jobs),
     ("jobs_denied", _jobs_denied), ("releasing", _releasing), ("result", _result),
     ("account", _account), ("learn", lambda app: app.go("learn")),
-    ("devices", lambda app: app.go("devices")), ("alerts", lambda app: app.go("alerts")),
+    ("devices", lambda app: app.go("devices")), ("alerts", _alerts),
     ("auto_logout", _timeout),
 ]
 
@@ -154,8 +159,10 @@ async def render(size: tuple[int, int], out: Path) -> list[Path]:
     app = PanelApp(config, size, connect=False)
     task = asyncio.get_running_loop().create_task(app.async_run(async_lib="asyncio"))
     while app.root is None:
+        if task.done():
+            task.result()
+            raise RuntimeError("the panel stopped before it showed a screen")
         await asyncio.sleep(0.01)
-    out.mkdir(parents=True, exist_ok=True)
     saved = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, scene in SCENES:
@@ -179,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     size = parse_size(args.size)
     os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kivy-home-"))
     configure_kivy(size, fullscreen=False)
+    args.out.mkdir(parents=True, exist_ok=True)
     for path in asyncio.run(render(size, args.out)):
         print(path)
     return 0

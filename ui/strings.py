@@ -69,6 +69,7 @@ RELEASING_STARTING = "Sending to the printer..."
 RELEASING_COUNT = "Job {index} of {count}"
 RELEASING_CANCEL = "Cancel printing"
 RELEASING_CANCELLING = "Cancelling... you pay only for pages that came out."
+RELEASING_STOPPED = "Printing stopped: {problem}. {help}"
 RELEASING_ESTIMATE = "Charged {estimate} now; the difference is refunded if fewer pages print."
 
 # Result

@@ -7,7 +7,6 @@ below 48 px.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 RGBA = tuple[float, float, float, float]
@@ -29,34 +28,55 @@ def hex_colour(text: str) -> RGBA:
     return (r, g, b, a)
 
 
+DEFAULT_COLOURS = {
+    "background": "#f4f6f8",
+    "surface": "#ffffff",
+    "header": "#1f3a5f",
+    "header_text": "#ffffff",
+    "text": "#1b1f24",
+    "muted": "#5a6470",
+    "accent": "#1565c0",
+    "accent_text": "#ffffff",
+    "secondary": "#dfe5ec",
+    "secondary_text": "#1b1f24",
+    "danger": "#c62828",
+    "danger_text": "#ffffff",
+    "warning": "#f9a825",
+    "success": "#2e7d32",
+    "selected": "#d6e6fb",
+    "overlay": "#000000a0",
+}
+
+
 @dataclass(frozen=True)
 class Colours:
-    background: RGBA = hex_colour("#f4f6f8")
-    surface: RGBA = hex_colour("#ffffff")
-    header: RGBA = hex_colour("#1f3a5f")
-    header_text: RGBA = hex_colour("#ffffff")
-    text: RGBA = hex_colour("#1b1f24")
-    muted: RGBA = hex_colour("#5a6470")
-    accent: RGBA = hex_colour("#1565c0")
-    accent_text: RGBA = hex_colour("#ffffff")
-    secondary: RGBA = hex_colour("#dfe5ec")
-    secondary_text: RGBA = hex_colour("#1b1f24")
-    danger: RGBA = hex_colour("#c62828")
-    danger_text: RGBA = hex_colour("#ffffff")
-    warning: RGBA = hex_colour("#f9a825")
-    success: RGBA = hex_colour("#2e7d32")
-    selected: RGBA = hex_colour("#d6e6fb")
-    overlay: RGBA = hex_colour("#000000a0")
+    background: RGBA
+    surface: RGBA
+    header: RGBA
+    header_text: RGBA
+    text: RGBA
+    muted: RGBA
+    accent: RGBA
+    accent_text: RGBA
+    secondary: RGBA
+    secondary_text: RGBA
+    danger: RGBA
+    danger_text: RGBA
+    warning: RGBA
+    success: RGBA
+    selected: RGBA
+    overlay: RGBA
 
     @classmethod
     def with_overrides(cls, overrides: dict[str, str]) -> Colours:
-        """Site colours from config; unknown names are refused so typos do not go unseen."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(overrides) - names)
+        """Site colours from config over the defaults; unknown names are refused so typos
+        do not go unseen."""
+        unknown = sorted(set(overrides) - set(DEFAULT_COLOURS))
         if unknown:
             raise ValueError(f"unknown theme colour(s): {', '.join(unknown)}; "
-                             f"known: {', '.join(sorted(names))}")
-        return cls(**{k: hex_colour(v) for k, v in overrides.items()})
+                             f"known: {', '.join(sorted(DEFAULT_COLOURS))}")
+        merged = {**DEFAULT_COLOURS, **overrides}
+        return cls(**{k: hex_colour(v) for k, v in merged.items()})
 
 
 @dataclass(frozen=True)
@@ -86,7 +106,7 @@ class Metrics:
             font_small=round(16 * scale),
             button_h=max(MIN_TOUCH_PX, round(64 * scale)),
             key_h=max(MIN_TOUCH_PX, round(68 * scale)),
-            header_h=max(MIN_TOUCH_PX, round(60 * scale)),
+            header_h=max(MIN_TOUCH_PX + 12, round(66 * scale)),
             row_h=max(MIN_TOUCH_PX, round(72 * scale)),
             pad=round(12 * scale),
             spacing=round(8 * scale),

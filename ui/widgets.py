@@ -71,11 +71,12 @@ def big_button(text: str, colours: Colours, metrics: Metrics, on_tap: Callable[[
     }[kind]
     kwargs.setdefault("size_hint_y", None)
     kwargs.setdefault("height", metrics.button_h)
-    button = Button(text=text, font_size=metrics.font_body, background_normal="",
+    kwargs.setdefault("font_size", metrics.font_body)
+    button = Button(text=text, background_normal="",
                     background_down="", background_disabled_normal="",
                     background_disabled_down="", background_color=bg, color=fg, halign="center",
                     valign="middle", **kwargs)
-    button.bind(size=lambda b, _s: setattr(b, "text_size", (b.width - 8, None)))
+    button.bind(size=lambda b, _s: setattr(b, "text_size", (b.width - 8, b.height)))
     button.bind(on_release=lambda *_: on_tap(),
                 disabled=lambda b, off: setattr(b, "opacity", 0.4 if off else 1))
     button.opacity = 0.4 if button.disabled else 1
@@ -119,7 +120,7 @@ class Header(Box):
                  | None = None) -> None:
         colours, metrics = app.colours, app.metrics
         super().__init__(bg=colours.header, orientation="horizontal", size_hint_y=None,
-                         height=metrics.header_h, padding=(metrics.pad, metrics.spacing / 2),
+                         height=metrics.header_h, padding=(metrics.pad, 0),
                          spacing=metrics.spacing)
         self.title = Text(text=title, font_size=metrics.font_title, bold=True,
                           color=colours.header_text, shorten=True, shorten_from="right")
@@ -130,9 +131,12 @@ class Header(Box):
         self.balance = Text(text="", font_size=metrics.font_body, color=colours.header_text,
                             size_hint_x=None, width=0, halign="right")
         self.add_widget(self.balance)
-        for text, action in buttons or []:
-            self.add_widget(big_button(text, colours, metrics, action, kind="secondary",
-                                       size_hint=(None, 1), width=metrics.button_h * 1.9))
+        self.buttons = [big_button(text, colours, metrics, action, kind="secondary",
+                                   size_hint=(None, None), height=metrics.button_h * 0.85,
+                                   width=metrics.button_h * 1.9, pos_hint={"center_y": 0.5})
+                        for text, action in buttons or []]
+        for button in self.buttons:
+            self.add_widget(button)
         self.clock = Text(text=app.clock_text, font_size=metrics.font_body,
                           color=colours.header_text, size_hint_x=None,
                           width=metrics.font_body * 3.2, halign="right")

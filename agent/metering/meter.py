@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +33,10 @@ from drivers.ipp.models import JobInfo
 log = logging.getLogger("pagetally.metering")
 
 Notify = Callable[[str, dict[str, Any]], None]
+
+# Decisions another job in the window cannot change: the per-job count is used either way
+# (when the counter delta agrees with it, nothing else printed in the window).
+WINDOW_IRRELEVANT = frozenset({"counter+ipp", "ipp"})
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ class Meter:
                 return
             row = self.ledger.job(row.job_key)
         result = await self._follow(row, queued)
-        self._settle(row, result)
+        await self._settle(row, result)
 
     async def _release(self, row: JobRow, queued: JobInfo) -> bool:
         """Snapshot, release, charge. A crash after the IPP release is caught on resume:
@@ -136,20 +140,42 @@ class Meter:
         st = self.settings
         limits = FollowLimits(st.poll_interval, st.idle_polls, st.settle_timeout,
                               st.stall_timeout)
-        result = await follow(self.queue, self.probe, queued, released_at, limits=limits,
-                              on_progress=on_progress,
-                              should_cancel=lambda: row.job_key in self._cancel)
+        return await follow(self.queue, self.probe, queued, released_at, limits=limits,
+                            on_progress=on_progress,
+                            should_cancel=lambda: row.job_key in self._cancel)
+
+    async def _interleaved(self, row: JobRow, result: FollowResult) -> list[str]:
+        """Other jobs in our window. Listing them costs a Get-Jobs over the device's whole
+        job history, so it is asked only when the answer can change the decision."""
         try:
-            result.interleaved = await interleaved_jobs(
-                self.queue.printer, result.job.id, released_at, datetime.now(UTC))
+            return await interleaved_jobs(self.queue.printer, result.job.id,
+                                          self._window_start(row.job_key), datetime.now(UTC))
         except IppError as exc:
             log.warning("job %s: cannot list the printer's jobs (%s)", row.job_key, exc)
-        return result
+            return []
 
-    def _settle(self, row: JobRow, result: FollowResult) -> None:
+    async def _settle(self, row: JobRow, result: FollowResult) -> None:
+        evidence = self._evidence(row, result)
+        decision = decide(evidence)
+        if decision.source not in WINDOW_IRRELEVANT:
+            result.interleaved = await self._interleaved(row, result)
+            evidence = replace(evidence, interleaved=tuple(result.interleaved))
+            decision = decide(evidence)
+        cost = self.prices.cost(decision.printed, color=row.color, duplex=row.duplex,
+                                media=row.media)
+        self.ledger.settle(row.job_key, printed=decision.printed, actual_cost=cost,
+                           reason=decision.reason, review=decision.review,
+                           review_note=decision.review_note,
+                           evidence=_evidence_json(evidence, decision, result))
+        crashpoint("settle")
+        log.info("job %s settled: %d of %d impressions (%s)%s", row.job_key, decision.printed,
+                 row.impressions, decision.source, " REVIEW" if decision.review else "")
+        self._publish_result(row.job_key)
+
+    def _evidence(self, row: JobRow, result: FollowResult) -> Evidence:
         snap = self._snapshot(row.job_key) or {}
         job = result.job
-        evidence = Evidence(
+        return Evidence(
             estimate=row.impressions,
             job_state=job.state.name.lower(),
             job_reasons=tuple(job.state_reasons),
@@ -162,17 +188,6 @@ class Meter:
             stops=tuple(result.stops),
             unsettled=result.unsettled,
         )
-        decision = decide(evidence)
-        cost = self.prices.cost(decision.printed, color=row.color, duplex=row.duplex,
-                                media=row.media)
-        self.ledger.settle(row.job_key, printed=decision.printed, actual_cost=cost,
-                           reason=decision.reason, review=decision.review,
-                           review_note=decision.review_note,
-                           evidence=_evidence_json(evidence, decision, result))
-        crashpoint("settle")
-        log.info("job %s settled: %d of %d impressions (%s)%s", row.job_key, decision.printed,
-                 row.impressions, decision.source, " REVIEW" if decision.review else "")
-        self._publish_result(row.job_key)
 
     def _publish_result(self, job_key: str) -> None:
         self.progress.pop(job_key, None)

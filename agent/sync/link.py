@@ -133,6 +133,9 @@ class CentralLink:
                         if handler is not None:
                             await handler(message)
             except aiomqtt.MqttError as exc:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError from exc  # aiomqtt turned our cancel into this
                 if self.connected.is_set():
                     log.warning("lost the broker at %s:%d: %s", self.s.host, self.s.port, exc)
                 else:

@@ -13,6 +13,7 @@ worker thread, so the loop keeps reading acks during each fsync and the next bat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -43,6 +44,7 @@ class OutboxSender:
         self._sent: dict[str, float] = {}  # txn_id -> when last published on this connection
         self._acks: list[Ack] = []
         self._ack_ready = asyncio.Event()
+        self._ledger_turn = asyncio.Lock()  # one ledger call at a time, each on a thread
         link.on("ack", self._handle_ack)
         link.on_connect(self._reconnected)
 
@@ -70,10 +72,11 @@ class OutboxSender:
         while True:
             await self._ack_ready.wait()
             self._ack_ready.clear()
-            batch, self._acks = self._acks, []
-            await asyncio.to_thread(self.ledger.mark_acked, batch)  # type: ignore[arg-type]
-            for txn_id, _, _ in batch:
-                self._sent.pop(txn_id, None)
+            async with self._ledger_turn:
+                batch, self._acks = self._acks, []
+                await asyncio.to_thread(self.ledger.mark_acked, batch)  # type: ignore[arg-type]
+                for txn_id, _, _ in batch:
+                    self._sent.pop(txn_id, None)
             if self.on_acks is not None:
                 self.on_acks(batch)
             self.kick()
@@ -83,22 +86,29 @@ class OutboxSender:
             await self.link.connected.wait()
             self._wake.clear()
             try:
-                self._send_due()
+                await self._send_due()
             except aiomqtt.MqttError as exc:
                 log.info("outbox paused: %s", exc)
-            try:
-                await asyncio.wait_for(self._wake.wait(),
-                                       timeout=min(IDLE_POLL_S, self.resend_after_s / 2))
-            except TimeoutError:
-                pass
+            # asyncio.timeout, not wait_for: in 3.11 wait_for can swallow a cancel that
+            # arrives together with a kick, and the task then never stops
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min(IDLE_POLL_S, self.resend_after_s / 2)):
+                    await self._wake.wait()
 
-    def _send_due(self) -> None:
+    async def _send_due(self) -> None:
         """Publish what is due, keeping at most `window` unacked txns in flight."""
         now = time.monotonic()
         overdue = any(now - sent >= self.resend_after_s for sent in self._sent.values())
         if len(self._sent) > self.window // 2 and not overdue:
             return  # plenty in flight: re-read the ledger when half the window is free
-        pending = self.ledger.pending_outbox(limit=self.window + len(self._sent))
+        async with self._ledger_turn:  # on a thread, so acks keep arriving meanwhile
+            pending = await asyncio.to_thread(self.ledger.pending_outbox,
+                                              self.window + len(self._sent))
+        if not self.link.connected.is_set():
+            return
+        arrived = {txn_id for txn_id, _, _ in self._acks}  # acked, not yet committed
+        pending = [t for t in pending if t.txn_id not in arrived]
+        now = time.monotonic()
         in_flight = sum(1 for t in pending
                         if now - self._sent.get(t.txn_id, -self.resend_after_s)
                         < self.resend_after_s)

@@ -108,14 +108,14 @@ def agent_mqtt(broker: Mosquitto, **overrides: str | int | float) -> dict[str, s
             "resend_after_s": 3.0, **overrides}
 
 
-def start_sync_env(tmp_path: Path, *, ppm: float = 1200,
+def start_sync_env(tmp_path: Path, *, ppm: float = 1200, poll_interval_s: float = 0.1,
                    **mqtt: str | int | float) -> SyncEnv:
     broker = Mosquitto(tmp_path / "broker", devices=(DEVICE,)).start()
     db = tmp_path / "ledger.db"
     seed_central(db)
     central = CentralRunner(db, broker)
     central.start()
-    agent = make_env(ppm=ppm, mqtt=agent_mqtt(broker, **mqtt),
+    agent = make_env(ppm=ppm, mqtt=agent_mqtt(broker, **mqtt), poll_interval_s=poll_interval_s,
                      extra="auth_timeout_s = 1.0\n")
     return SyncEnv(broker, central, agent)
 

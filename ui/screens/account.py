@@ -68,12 +68,12 @@ class AccountScreen(PanelScreen):
                            color=c.muted, size_hint_y=None, height=m.font_body * 1.6)
         self.table = RecycleView(do_scroll_x=False, bar_width=max(6, m.spacing),
                                  scroll_type=["bars", "content"])
-        self.table.viewclass = TableRow
         layout = RecycleBoxLayout(orientation="vertical", size_hint_y=None,
                                   default_size=(None, m.button_h * 0.75),
                                   default_size_hint=(1, None), spacing=1)
         layout.bind(minimum_height=layout.setter("height"))
         self.table.add_widget(layout)
+        self.table.viewclass = TableRow  # only sticks once the layout manager is in place
         if not hidden("account.transactions"):
             heading = Box(bg=c.secondary, size_hint_y=None, height=m.font_small * 2.2,
                           spacing=m.spacing, padding=(m.spacing, 0))

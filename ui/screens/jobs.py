@@ -80,6 +80,7 @@ class JobsScreen(PanelScreen):
             (strings.HEADER_LOGOUT, app.controller.logout),
         ])
         c, m = self.colours, self.metrics
+        self.account, self.logout = self.header.buttons
         self.rows: list[JobRow] = []
         self.list = GridLayout(cols=1, spacing=m.spacing, size_hint_y=None)
         self.list.bind(minimum_height=self.list.setter("height"))

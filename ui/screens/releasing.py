@@ -86,6 +86,14 @@ class ReleasingScreen(PanelScreen):
         printed, total = int(status.get("printed") or 0), int(status.get("total") or 0)
         self.page.text = strings.RELEASING_PAGE.format(printed=printed, total=total)
         self.bar.set(printed / total if total else 0.0)
+        if status.get("state") == "stopped":
+            kind = str(status.get("stopped_for") or "")
+            self.note.text = strings.RELEASING_STOPPED.format(
+                problem=strings.ALERT_TITLE.get(kind, kind or strings.PRINTER_STATE["stopped"]),
+                help=strings.ALERT_HELP.get(kind, strings.ALERT_HELP_DEFAULT))
+            self.note.color = self.colours.danger
+        else:
+            self.note.color = self.colours.muted
 
     def show_result(self, status: dict[str, Any]) -> bool:
         """Record a settled job; True when every followed job has its result."""
