@@ -47,8 +47,8 @@ RELEASES = [{"id": 11, "job_key": "k11", "estimate": 600, "estimate_text": "6.00
             {"id": 12, "job_key": "k12", "estimate": 10, "estimate_text": "0.10"}]
 RESULTS = [
     {"job_key": "k11", "id": 11, "name": "Quarterly report final v3.pdf", "state": "settled",
-     "printed": 4, "total": 12, "charged": 600, "charged_text": "6.00", "refunded": 400,
-     "refunded_text": "4.00", "reason": "jam", "reason_text": "Paper jam at page 5",
+     "printed": 4, "total": 12, "charged": 200, "charged_text": "2.00", "refunded": 400,
+     "refunded_text": "4.00", "reason": "jam", "reason_text": "Paper jam at page 4",
      "review": False},
     {"job_key": "k12", "id": 12, "name": "Boarding pass", "state": "settled", "printed": 1,
      "total": 1, "charged": 10, "charged_text": "0.10", "refunded": 0, "refunded_text": "0.00",

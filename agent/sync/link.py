@@ -7,6 +7,7 @@ warns against mixing paho's thread into the agent's loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import socket
@@ -102,6 +103,13 @@ class CentralLink:
         if info.rc != paho.MQTT_ERR_SUCCESS:
             raise aiomqtt.MqttCodeError(info.rc, "could not publish")
 
+    async def _say_goodbye(self, client: aiomqtt.Client) -> None:
+        """A clean disconnect does not fire the last will, so say "offline" ourselves."""
+        with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+            async with asyncio.timeout(1.0):
+                await client.publish(self.topic("status"), self._status(False), qos=1,
+                                     retain=True)
+
     async def run(self) -> None:
         """Stay connected forever; each loss is logged once in plain words, then retried."""
         backoff = self.s.backoff_min_s
@@ -128,10 +136,14 @@ class CentralLink:
                     self.first_attempt_done.set()
                     for callback in self._on_connect:
                         callback()
-                    async for message in client.messages:
-                        handler = self.handlers.get(str(message.topic))
-                        if handler is not None:
-                            await handler(message)
+                    try:
+                        async for message in client.messages:
+                            handler = self.handlers.get(str(message.topic))
+                            if handler is not None:
+                                await handler(message)
+                    except asyncio.CancelledError:
+                        await self._say_goodbye(client)
+                        raise
             except aiomqtt.MqttError as exc:
                 task = asyncio.current_task()
                 if task is not None and task.cancelling():

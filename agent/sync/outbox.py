@@ -114,15 +114,17 @@ class OutboxSender:
                         < self.resend_after_s)
         room = self.window - in_flight
         site, device = self.link.s.site, self.link.s.device
+        again = 0
         for txn in pending:
             if room <= 0:
                 break
             sent = self._sent.get(txn.txn_id)
             if sent is not None and now - sent < self.resend_after_s:
                 continue
-            if sent is not None:
-                log.info("no ack for txn %s after %.0f s: sending it again", txn.txn_id,
-                         self.resend_after_s)
+            again += sent is not None
             self._sent[txn.txn_id] = now
             self.link.publish_nowait("txn", encode(txn_payload(txn, site=site, device=device)))
             room -= 1
+        if again:
+            log.info("no ack from central after %.0f s for %d txn(s): sent them again",
+                     self.resend_after_s, again)
