@@ -209,6 +209,13 @@ async def backlog_phase(agent: Agent, broker: Mosquitto, n: int) -> dict[str, fl
     return {"drain_per_s": n / drained, "drain_s": drained}
 
 
+async def both_phases(agent: Agent, broker: Mosquitto, txns: int, backlog: int,
+                      pids: dict[str, int]) -> tuple[dict[str, Any], dict[str, float]]:
+    """One event loop for both phases (the link's asyncio objects belong to it)."""
+    live = await live_phase(agent, txns, pids)
+    return live, (await backlog_phase(agent, broker, backlog) if backlog else {})
+
+
 def audit(workdir: Path, ledger: Ledger) -> tuple[int, int]:
     """(lost, duplicated): agent txns missing at central; applications beyond one each."""
     mine = {t.txn_id: t.user for t in ledger.txns()}
@@ -242,9 +249,8 @@ def main(argv: list[str] | None = None) -> int:
             assert broker.proc is not None
             pids = {"agent": os.getpid(), "central": central.proc.pid,
                     "mosquitto": broker.proc.pid}
-            live = asyncio.run(live_phase(agent, args.txns, pids))
-            backlog = (asyncio.run(backlog_phase(agent, broker, args.backlog))
-                       if args.backlog else {})
+            live, backlog = asyncio.run(both_phases(agent, broker, args.txns, args.backlog,
+                                                    pids))
             lost, duplicated = audit(workdir, ledger)
             ledger.close()
         finally:

@@ -29,6 +29,10 @@ log = logging.getLogger("pagetally.sync.outbox")
 
 Ack = tuple[str, str, int]  # txn_id, status, central's balance after it
 IDLE_POLL_S = 1.0  # look at the outbox at least this often, even if nobody kicks us
+#: After a (re)connect central may not be subscribed yet (it reconnects on its own backoff)
+#: and the broker drops what it gets meanwhile, so the first resend comes soon and the wait
+#: then doubles up to `resend_after_s`.
+FIRST_RESEND_S = 1.0
 
 
 class OutboxSender:
@@ -39,6 +43,7 @@ class OutboxSender:
         self.link = link
         self.window = window
         self.resend_after_s = resend_after_s
+        self._resend_s = resend_after_s  # the current wait before a resend
         self.on_acks = on_acks
         self._wake = asyncio.Event()
         self._sent: dict[str, float] = {}  # txn_id -> when last published on this connection
@@ -54,6 +59,7 @@ class OutboxSender:
 
     def _reconnected(self) -> None:
         self._sent.clear()
+        self._resend_s = min(FIRST_RESEND_S, self.resend_after_s)
         self.kick()
 
     async def _handle_ack(self, message: aiomqtt.Message) -> None:
@@ -92,13 +98,13 @@ class OutboxSender:
             # asyncio.timeout, not wait_for: in 3.11 wait_for can swallow a cancel that
             # arrives together with a kick, and the task then never stops
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(min(IDLE_POLL_S, self.resend_after_s / 2)):
+                async with asyncio.timeout(min(IDLE_POLL_S, self._resend_s / 2)):
                     await self._wake.wait()
 
     async def _send_due(self) -> None:
         """Publish what is due, keeping at most `window` unacked txns in flight."""
         now = time.monotonic()
-        overdue = any(now - sent >= self.resend_after_s for sent in self._sent.values())
+        overdue = any(now - sent >= self._resend_s for sent in self._sent.values())
         if len(self._sent) > self.window // 2 and not overdue:
             return  # plenty in flight: re-read the ledger when half the window is free
         async with self._ledger_turn:  # on a thread, so acks keep arriving meanwhile
@@ -110,8 +116,8 @@ class OutboxSender:
         pending = [t for t in pending if t.txn_id not in arrived]
         now = time.monotonic()
         in_flight = sum(1 for t in pending
-                        if now - self._sent.get(t.txn_id, -self.resend_after_s)
-                        < self.resend_after_s)
+                        if now - self._sent.get(t.txn_id, -self._resend_s)
+                        < self._resend_s)
         room = self.window - in_flight
         site, device = self.link.s.site, self.link.s.device
         again = 0
@@ -119,7 +125,7 @@ class OutboxSender:
             if room <= 0:
                 break
             sent = self._sent.get(txn.txn_id)
-            if sent is not None and now - sent < self.resend_after_s:
+            if sent is not None and now - sent < self._resend_s:
                 continue
             again += sent is not None
             self._sent[txn.txn_id] = now
@@ -127,4 +133,5 @@ class OutboxSender:
             room -= 1
         if again:
             log.info("no ack from central after %.0f s for %d txn(s): sent them again",
-                     self.resend_after_s, again)
+                     self._resend_s, again)
+            self._resend_s = min(self._resend_s * 2, self.resend_after_s)

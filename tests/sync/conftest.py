@@ -6,10 +6,10 @@ and publishes its outbox through a real broker to `pagetally central serve`.
 
 from __future__ import annotations
 
-import subprocess
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -55,7 +55,6 @@ class SyncEnv:
     broker: Mosquitto
     central: CentralRunner
     agent: AgentEnv
-    observers: list[subprocess.Popen[str]] = field(default_factory=list)
 
     def central_rows(self) -> list[TxnRecord]:
         ledger = self.central.ledger()
@@ -75,8 +74,6 @@ class SyncEnv:
 
     def agent_txns(self) -> list[dict[str, object]]:
         """The agent's outbox rows, read from its SQLite file (it may be dead)."""
-        import sqlite3
-
         con = sqlite3.connect(self.agent.dir / "ledger.db")
         con.row_factory = sqlite3.Row
         try:
@@ -91,13 +88,6 @@ class SyncEnv:
             return bool(txns) and all(t["outbox"] == "acked" for t in txns)
 
         wait_until(drained, timeout, "the agent's outbox drained")
-
-    def observe(self, topic: str, *extra: str) -> subprocess.Popen[str]:
-        """`mosquitto_sub` as an outside observer; its stdout is one line per message."""
-        proc = subprocess.Popen(self.broker.sub_command(topic, *extra), text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.observers.append(proc)
-        return proc
 
 
 def agent_mqtt(broker: Mosquitto, **overrides: str | int | float) -> dict[str, str | int | float]:
@@ -121,9 +111,6 @@ def start_sync_env(tmp_path: Path, *, ppm: float = 1200, poll_interval_s: float 
 
 
 def stop_sync_env(env: SyncEnv) -> None:
-    for proc in env.observers:
-        proc.kill()
-        proc.wait()
     env.agent.stop()
     for child in env.central.runs:
         child.stop()

@@ -78,6 +78,12 @@ async def test_outside_observer_sees_the_txn_and_the_retained_status(sync_env: S
     assert txn.job is not None and txn.job.job_id == result["job_key"]
     assert (ack.txn_id, ack.status, ack.balance) == (
         txn.txn_id, "applied", START["alice"] - 2 * PRICE_MONO)
+    assert sync_env.agent.agent is not None
+    sync_env.agent.agent.stop()  # the retained status must not keep saying "online"
+    cmd = sync_env.broker.sub_command(f"{root}/status", "-C", "1", "-W", "5")
+    proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE)
+    out_status, _ = await asyncio.wait_for(proc.communicate(), 10)
+    assert decode_status(out_status.decode().split(" ", 1)[1]).online is False
 
 
 async def test_offline_is_reported_honestly_and_reconciled(sync_env: SyncEnv) -> None:
