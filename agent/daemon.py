@@ -68,7 +68,7 @@ class Agent:
                            prices=cfg.prices, settings=settings, notify=self._notify)
         name = cfg.device.name or cfg.device.id
         self.watch = PrinterWatch(self.probe, name, cfg.metering.status_interval_s,
-                                  self.api.notify)
+                                  self._notify)
         directory, self.balances = self._accounts()
         self.reader_configs = parse_readers(cfg.readers)
         ident = cfg.identity
@@ -96,8 +96,12 @@ class Agent:
         return accounts, LedgerBalances(accounts.credit, self.ledger)
 
     def _notify(self, method: str, params: dict[str, Any]) -> None:
-        if self.central is not None and method == "job.result":
-            self.central.kick()
+        """Panel notifications; also the moments central may hear something new."""
+        if self.central is not None:
+            if method.startswith("job."):
+                self.central.kick()
+            elif method == "printer":
+                self.central.publish_printer(params)
         self.api.notify(method, params)
 
     async def start(self) -> None:

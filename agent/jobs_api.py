@@ -7,6 +7,7 @@ from typing import Any
 from agent.accounts import Balances
 from agent.api.protocol import ApiError
 from agent.denial import check_credit
+from agent.ledger import JobInFlight
 from agent.ledger.models import NewJob
 from agent.metering.holdqueue import HoldQueue
 from agent.metering.meter import Meter
@@ -37,7 +38,9 @@ class JobsApi:
             raise ApiError("printer-unreachable", f"Cannot reach the print queue: {exc}") from exc
 
     async def list(self, user: str) -> list[dict[str, Any]]:
-        return [self._held_json(job) for job in await self.held(user)]
+        """Held jobs, minus those already released here and waiting for the printer."""
+        busy = self.meter.in_flight()
+        return [self._held_json(job) for job in await self.held(user) if job.id not in busy]
 
     def _held_json(self, job: JobInfo) -> dict[str, Any]:
         estimate = self.estimate(job)
@@ -55,8 +58,12 @@ class JobsApi:
         }
 
     async def release(self, user: str, ids: list[int] | None) -> list[dict[str, Any]]:
-        held = {job.id: job for job in await self.held(user)}
+        busy = self.meter.in_flight()
+        held = {job.id: job for job in await self.held(user) if job.id not in busy}
         wanted = list(held) if ids is None else ids
+        printing = [i for i in wanted if i in busy]
+        if printing:
+            raise ApiError("not-found", f"Job {printing[0]} is already being printed")
         missing = [i for i in wanted if i not in held]
         if missing:
             raise ApiError("not-found", f"No held job {missing[0]} for {user}",
@@ -73,7 +80,11 @@ class JobsApi:
                          impressions=job.impressions or 0, color=job.color,
                          duplex=job.sides.startswith("two-sided"), media=job.media,
                          estimate=self.estimate(job))
-            job_key = self.meter.enqueue(new)
+            try:
+                job_key = self.meter.enqueue(new)
+            except JobInFlight as exc:  # a second panel released it a moment ago
+                raise ApiError("not-found", f"Job {job_id} is already being printed",
+                               {"job_key": exc.job_key}) from exc
             out.append({"id": job_id, "job_key": job_key, "estimate": new.estimate,
                         "estimate_text": format_money(new.estimate, self.currency)})
         return out

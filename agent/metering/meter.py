@@ -70,6 +70,10 @@ class Meter:
         self._todo.put_nowait(job_key)
         return job_key
 
+    def in_flight(self) -> set[int]:
+        """Queue job ids released here and not yet settled (they may still look held)."""
+        return {row.queue_job_id for row in self.ledger.unfinished()}
+
     def request_cancel(self, job_key: str) -> None:
         self._cancel.add(job_key)
 

@@ -19,11 +19,14 @@ from contract.payloads import (
     AccountSummary,
     AuthParams,
     AuthRequest,
+    LinkCardParams,
+    LinkCardRequest,
 )
 
 log = logging.getLogger("pagetally.sync.directory")
 
-_FAILURE = {"wrong_code": "bad-code", "unknown_card": "unknown-card", "locked": "locked"}
+_FAILURE = {"wrong_code": "bad-code", "unknown_card": "unknown-card", "locked": "locked",
+            "card_taken": "card-taken"}
 
 
 class CentralDirectory:
@@ -64,10 +67,14 @@ class CentralDirectory:
         if response.error is not None:
             failure = _FAILURE.get(response.error.code, "unavailable")
             return AuthResult.denied(failure, response.error.message)  # type: ignore[arg-type]
-        summary: AccountSummary = response.result  # type: ignore[assignment]
+        return await self._signed_in(response.result, (kind, value))  # type: ignore[arg-type]
+
+    async def _signed_in(self, summary: AccountSummary, *keys: tuple[str, str]) -> AuthResult:
+        """Central said who this is: remember it for offline use under each key."""
         account = CachedAccount(summary.username, summary.display_name, summary.balance,
                                 summary.restricted, summary.credit_limit, time.time())
-        self.cache.remember(kind, value, account)
+        for kind, value in keys:
+            self.cache.remember(kind, value, account)
         self._known[account.user] = account
         return AuthResult.success(account.user, account.display_name,
                                   await self._balance(account.user))
@@ -82,7 +89,21 @@ class CentralDirectory:
         return AuthResult.denied("unavailable", "Card and PIN is not offered by central yet")
 
     async def associate_card(self, code: str, card: str) -> AuthResult:
-        return AuthResult.denied("unavailable", "Linking cards needs central's link_card call")
+        """Card self-association at central: the code proves who links the card."""
+        request = LinkCardRequest(params=LinkCardParams(code=code, card=card))
+        try:
+            response = await self.rpc.call(request, timeout_s=self.auth_timeout_s)
+        except CentralUnavailable as exc:
+            self.answering = False
+            log.info("central unavailable (%s): cannot link a card offline", exc)
+            return AuthResult.denied("unavailable", "Offline: a card can be linked only while "
+                                     "the central ledger is reachable.", offline=True)
+        self.answering = True
+        if response.error is not None:
+            failure = _FAILURE.get(response.error.code, "unavailable")
+            return AuthResult.denied(failure, response.error.message)  # type: ignore[arg-type]
+        return await self._signed_in(response.result, ("code", code),  # type: ignore[arg-type]
+                                     ("card", card))
 
     def note_balances(self, balances: dict[str, int]) -> None:
         """Acks carry central's balance after our txns: keep the freshest, here and on disk."""

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import logging
 from pathlib import Path
+from typing import Any
+
+import aiomqtt
 
 from agent.config import mqtt_password
 from agent.config_models import AgentConfig
@@ -13,6 +18,10 @@ from agent.sync.link import CentralLink, LinkSettings
 from agent.sync.offline_cache import OfflineCache, load_secret
 from agent.sync.outbox import Ack, OutboxSender
 from agent.sync.rpc import RpcClient
+from contract.codec import encode
+from contract.payloads import PrinterPayload
+
+log = logging.getLogger("pagetally.sync")
 
 
 class CentralSync:
@@ -36,6 +45,7 @@ class CentralSync:
                                           auth_timeout_s=ident.auth_timeout_s,
                                           offline_credit=ident.offline_credit)
         self.link.on_connect(lambda: setattr(self.directory, "answering", True))
+        self._pending: set[asyncio.Task[None]] = set()
 
     @property
     def online(self) -> bool:
@@ -43,6 +53,25 @@ class CentralSync:
 
     def kick(self) -> None:
         self.outbox.kick()
+
+    def publish_printer(self, view: dict[str, Any]) -> None:
+        """The retained `printer` topic (QoS 0) for dashboards; skipped while offline."""
+        if not self.link.connected.is_set():
+            return
+        counters = {k: v for k, v in view.get("counters", {}).items()
+                    if isinstance(v, int) and v >= 0}
+        payload = PrinterPayload(status=view["state"],
+                                 alerts=[a["text"] for a in view.get("alerts", [])],
+                                 counters=counters, at=dt.datetime.now(dt.UTC))
+        task = asyncio.create_task(self._publish_printer(encode(payload)))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _publish_printer(self, data: bytes) -> None:
+        try:
+            await self.link.publish("printer", data, qos=0, retain=True)
+        except aiomqtt.MqttError as exc:
+            log.info("printer state not published: %s", exc)
 
     def _acked(self, acks: list[Ack]) -> None:
         """Central's balance after the newest acked txn of each user (rejects carry none)."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.api.client import ApiError
 from tests.agent_env import AgentEnv, make_env
 from tests.e2e.conftest import PRICE_MONO, printed, release_and_settle
 
@@ -234,5 +235,21 @@ async def test_stalled_job_is_cancelled_and_settled_for_what_printed() -> None:
         assert printed(env, job) == 2
         assert (result["charged"], result["refunded"], result["review"]) == (20, 30, False)
         assert env.sim_client.job(job)["state"] == "canceled"
+    finally:
+        env.stop()
+
+
+async def test_a_job_being_released_is_not_listed_or_released_twice() -> None:
+    env = make_env("--warmup", "2")
+    try:
+        env.sim_client.sleep()
+        job = await env.submit("alice", "twice.pdf", 3)
+        async with env.client(login="alice") as api:
+            [ticket] = await api.call("jobs.release", {"ids": [job]})
+            assert await api.call("jobs.list") == []
+            with pytest.raises(ApiError, match=f"Job {job} is already being printed"):
+                await api.call("jobs.release", {"ids": [job]})
+            result = await env.wait_result(api, ticket["job_key"])
+        assert (printed(env, job), result["charged"]) == (3, 30)
     finally:
         env.stop()
