@@ -12,8 +12,8 @@ of `job.result` on the API socket. Agent RSS while metering is psutil samples pl
 kernel's exact peak (VmHWM, reset after the one login); the peak over start-up and login,
 where argon2 verification of the access code dominates, is reported apart.
 
-Prints a table, then one JSON line with the figures last.
-Run: .venv/bin/python -m bench.metering [--jobs 1000] [--seed 1] [--ppm 3000]
+Prints a table, then one JSON line last. Run: .venv/bin/python -m bench.metering
+[--jobs 1000] [--seed 1] [--ppm 3000] [--operator-delay 0]
 """
 
 from __future__ import annotations
@@ -273,10 +273,6 @@ def _during(copy: dict[str, Any], job: dict[str, Any]) -> bool:
     return start is not None and job["processing_at"] <= start <= (end or start)
 
 
-async def login(api: ApiClient) -> None:
-    await api.call("session.login", {"code": agent_env.CODES["alice"]})
-
-
 async def release_all(env: AgentEnv, plans: list[Plan], operator_delay: float
                       ) -> tuple[list[Outcome], RssSampler]:
     op = Operator(env.sim_client, operator_delay)
@@ -286,7 +282,7 @@ async def release_all(env: AgentEnv, plans: list[Plan], operator_delay: float
     api = await ApiClient.connect(env.socket_path)
     try:
         await api.call("subscribe")
-        await login(api)
+        await api.call("session.login", {"code": agent_env.CODES["alice"]})
         rss = RssSampler(env.agent.proc.pid)
         notes = Notes(api)
         for plan in plans:
@@ -388,14 +384,12 @@ def main() -> None:
           + ", ".join(f"{k} {v}" for k, v in Counter(p.fault for p in plans).items()),
           flush=True)
     # A stopped run (kill PID) still stops the simulator and the agent it started.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"stopped by signal; {args.jobs} jobs "
-                                                      "not finished"))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM before the end"))
     env = make_env(ppm=args.ppm)
     try:
         start = time.monotonic()
         outcomes, rss = asyncio.run(release_all(env, plans, args.operator_delay))
-        duration = time.monotonic() - start
-        figures = report(env, outcomes, rss, duration)
+        figures = report(env, outcomes, rss, time.monotonic() - start)
     finally:
         env.stop()
     print(json.dumps(figures))

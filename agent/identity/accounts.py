@@ -53,9 +53,16 @@ class _File(msgspec.Struct, forbid_unknown_fields=True):
     users: dict[str, Account] = msgspec.field(default_factory=dict)
 
 
+def device_hasher() -> argon2.PasswordHasher:
+    """argon2id at OWASP's minimum (19 MiB, t=2, p=1), not the library's 64 MiB default:
+    a Pi verifies codes on the same core that meters jobs, and 64 MiB doubled the agent's
+    peak memory at every login. Hashes made with other settings still verify."""
+    return argon2.PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+
 def hash_secret(secret: str, hasher: argon2.PasswordHasher | None = None) -> str:
     """The argon2id hash to put in the accounts file for an access code or PIN."""
-    return (hasher or argon2.PasswordHasher()).hash(secret)
+    return (hasher or device_hasher()).hash(secret)
 
 
 @dataclass(frozen=True)
@@ -122,7 +129,7 @@ class LocalAccounts:
 
     def __init__(self, path: Path, hasher: argon2.PasswordHasher | None = None) -> None:
         self.path = path
-        self._hasher = hasher or argon2.PasswordHasher()
+        self._hasher = hasher or device_hasher()
         self._snap = _parse(path)
         self._lock = asyncio.Lock()
 

@@ -139,7 +139,11 @@ async def _cancel(queue: HoldQueue, queued: JobInfo, device_job: JobInfo | None)
 
 async def interleaved_jobs(device: IppClient, own_id: int, since: datetime,
                            until: datetime) -> list[str]:
-    """Other jobs (prints or walk-up copies) the device processed during our window."""
+    """Other jobs (prints or walk-up copies) the device processed during our window.
+
+    IPP dateTime counts in deciseconds, so the device's times are truncated: `since` is
+    truncated alike, or a copy ending in the decisecond our window opened would be missed."""
+    since = since.replace(microsecond=since.microsecond - since.microsecond % 100_000)
     others = []
     for job in await device.jobs("all"):
         if job.id == own_id or job.processing_at is None:

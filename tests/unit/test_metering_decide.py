@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from agent.metering.decide import CounterReading, Evidence, counter_delta, decide
 
 WRAP = 2**32
@@ -97,3 +100,21 @@ def test_counters_that_never_settle_send_the_job_to_review() -> None:
                   unsettled="counters did not settle within 120 s"))
     assert (d.printed, d.review, d.review_note) == (10, True,
                                                     "counters did not settle within 120 s")
+
+
+@settings(max_examples=2000, deadline=None)
+@given(estimate=st.integers(0, 60), ipp=st.one_of(st.none(), st.integers(0, 80)),
+       before=st.one_of(st.none(), st.integers(0, WRAP - 1)),
+       delta=st.one_of(st.none(), st.integers(0, 80)),
+       state=st.sampled_from(["completed", "canceled", "aborted"]))
+def test_other_jobs_in_the_window_never_change_a_per_job_count_decision(
+        estimate: int, ipp: int | None, before: int | None, delta: int | None,
+        state: str) -> None:
+    """The meter lists the device's jobs only when the decision can depend on them."""
+    after = None if before is None or delta is None else (before + delta) % WRAP
+    alone = ev(estimate=estimate, ipp_job_count=ipp, job_state=state,
+               snmp=CounterReading(before, after))
+    decision = decide(alone)
+    if decision.source in {"counter+ipp", "ipp"}:
+        crowded = decide(Evidence(**{**alone.__dict__, "interleaved": ("Copy #9 (3)",)}))
+        assert (crowded.printed, crowded.review) == (decision.printed, decision.review)
