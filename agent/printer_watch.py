@@ -57,7 +57,6 @@ class PrinterWatch:
             if (view["state"], view["alerts"]) != (self.view["state"], self.view["alerts"]):
                 log.info("printer %s: %s %s", self.name, view["state"],
                          ", ".join(a["text"] for a in view["alerts"]) or "")
-                self.view = view
                 self.notify("printer", view)
             self.view = view
             await asyncio.sleep(self.interval)

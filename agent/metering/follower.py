@@ -89,7 +89,8 @@ async def follow(
             log.warning("job %d: no progress for %.0f s; cancelling it at the printer",
                         queued.id, limits.stall_timeout)
         if (should_cancel() or stalled) and not cancel_sent and not job.terminal:
-            cancel_sent = await _cancel(queue, queued, device_job)
+            await _cancel(queue, queued, device_job)
+            cancel_sent = True
         done = job.impressions_completed or 0
         stop = next((STOP_REASONS[r] for r in (*job.state_reasons, *reading.reasons)
                      if r in STOP_REASONS), None)
@@ -125,8 +126,8 @@ async def _device_job(queue: HoldQueue, queued: JobInfo, released_at: datetime,
         return None
 
 
-async def _cancel(queue: HoldQueue, queued: JobInfo, device_job: JobInfo | None) -> bool:
-    """The user pressed cancel while printing: stop the job where it is."""
+async def _cancel(queue: HoldQueue, queued: JobInfo, device_job: JobInfo | None) -> None:
+    """Stop the job where it is (the user pressed cancel, or it stalled); sent once only."""
     try:
         if device_job is not None:
             await queue.printer.cancel(device_job.id)
@@ -134,7 +135,6 @@ async def _cancel(queue: HoldQueue, queued: JobInfo, device_job: JobInfo | None)
             await queue.cancel(queued.id)
     except IppError as exc:
         log.warning("job %d: cancel refused: %s", queued.id, exc)
-    return True
 
 
 async def interleaved_jobs(device: IppClient, own_id: int, since: datetime,

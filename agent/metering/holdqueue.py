@@ -31,24 +31,24 @@ class DeviceHoldQueue:
     source = "device"
 
     def __init__(self, device: IppClient) -> None:
-        self.device = device
-        self.printer = device
+        self.held = device  # where jobs wait
+        self.printer = device  # where they print: here, the same printer
 
     async def held_jobs(self, user: str) -> list[JobInfo]:
-        return await self.device.held_jobs(user)
+        return await self.held.held_jobs(user)
 
     async def release(self, job_id: int) -> None:
-        await self.device.release(job_id)
+        await self.held.release(job_id)
 
     async def cancel(self, job_id: int) -> None:
-        await self.device.cancel(job_id)
+        await self.held.cancel(job_id)
 
     async def queue_job(self, job_id: int) -> JobInfo:
-        return await self.device.job(job_id)
+        return await self.held.job(job_id)
 
     async def device_job(self, queued: JobInfo, released_at: datetime,
                          known_id: int | None) -> JobInfo | None:
-        return await self.device.job(queued.id)
+        return await self.held.job(queued.id)
 
 
 class CupsHoldQueue(DeviceHoldQueue):
@@ -57,7 +57,7 @@ class CupsHoldQueue(DeviceHoldQueue):
     source = "cups"
 
     def __init__(self, cups: IppClient, device: IppClient) -> None:
-        super().__init__(cups)
+        self.held = cups
         self.printer = device
 
     async def device_job(self, queued: JobInfo, released_at: datetime,

@@ -26,6 +26,7 @@ from agent.metering.follower import (
 )
 from agent.metering.holdqueue import HoldQueue
 from agent.metering.probe import DeviceProbe
+from agent.metering.status import job_status
 from agent.pricing import PriceTable
 from drivers.ipp.client import IppError
 from drivers.ipp.models import JobInfo
@@ -199,8 +200,6 @@ class Meter:
         self.notify("job.result", self.status(job_key))
 
     def status(self, job_key: str) -> dict[str, Any]:
-        from agent.metering.status import job_status
-
         return job_status(self.ledger, job_key, self.progress.get(job_key))
 
 

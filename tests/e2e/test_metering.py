@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from agent.api.client import ApiError
-from tests.agent_env import AgentEnv, make_env
-from tests.e2e.conftest import PRICE_MONO, printed, release_and_settle
+from tests.agent_env import AgentEnv
+from tests.e2e.conftest import PRICE_MONO, EnvFactory, printed, release_and_settle
 
 
 async def test_normal_job_is_charged_exactly(agent_env: AgentEnv) -> None:
@@ -44,22 +43,19 @@ async def test_jam_charges_pages_marked_and_refunds_the_rest(agent_env: AgentEnv
     assert result["review"] is False
 
 
-async def test_cancel_before_printing_refunds_everything() -> None:
-    env = make_env("--warmup", "3")
-    try:
-        env.sim_client.sleep()
-        job = await env.submit("alice", "never.pdf", 4)
-        async with env.client(login="alice") as api:
-            [ticket] = await api.call("jobs.release", {"ids": [job]})
-            warming = await api.next_notification("job.progress")
-            assert (warming["state"], warming["printed"]) == ("printing", 0)
-            await api.call("jobs.cancel", {"job_key": ticket["job_key"]})
-            result = await env.wait_result(api, ticket["job_key"])
-        assert printed(env, job) == 0
-        assert (result["charged"], result["refunded"], result["reason"]) == (0, 40,
-                                                                             "never-started")
-    finally:
-        env.stop()
+async def test_cancel_before_printing_refunds_everything(env_with: EnvFactory) -> None:
+    env = env_with("--warmup", "3")
+    env.sim_client.sleep()
+    job = await env.submit("alice", "never.pdf", 4)
+    async with env.client(login="alice") as api:
+        [ticket] = await api.call("jobs.release", {"ids": [job]})
+        warming = await api.next_notification("job.progress")
+        assert (warming["state"], warming["printed"]) == ("printing", 0)
+        await api.call("jobs.cancel", {"job_key": ticket["job_key"]})
+        result = await env.wait_result(api, ticket["job_key"])
+    assert printed(env, job) == 0
+    assert (result["charged"], result["refunded"], result["reason"]) == (0, 40,
+                                                                         "never-started")
 
 
 async def test_cancel_at_device_mid_job_is_exact(agent_env: AgentEnv) -> None:
@@ -85,29 +81,24 @@ async def test_paper_out_then_refilled_charges_the_whole_job(agent_env: AgentEnv
     assert (result["charged"], result["refunded"], result["review"]) == (60, 0, False)
 
 
-async def test_printer_asleep_at_release_is_still_exact() -> None:
-    env = make_env("--warmup", "0.5")
-    try:
-        sim = env.sim_client
-        sim.device(asleep_snmp="timeout")
-        assert sim.sleep() is True
-        job = await env.submit("alice", "asleep.pdf", 5)
-        async with env.client(login="alice") as api:
-            result = await release_and_settle(env, "alice", job, api)
-        assert printed(env, job) == 5
-        assert (result["charged"], result["review"]) == (50, False)
-    finally:
-        env.stop()
+async def test_printer_asleep_at_release_is_still_exact(env_with: EnvFactory) -> None:
+    env = env_with("--warmup", "0.5")
+    sim = env.sim_client
+    sim.device(asleep_snmp="timeout")
+    assert sim.sleep() is True
+    job = await env.submit("alice", "asleep.pdf", 5)
+    async with env.client(login="alice") as api:
+        result = await release_and_settle(env, "alice", job, api)
+    assert printed(env, job) == 5
+    assert (result["charged"], result["review"]) == (50, False)
 
 
 @pytest.fixture
-def save10_env(tmp_path: Path) -> Iterator[AgentEnv]:
+def save10_env(tmp_path: Path, env_with: EnvFactory) -> AgentEnv:
     profile = tmp_path / "save10.toml"
     profile.write_text(Path("drivers/snmp/profiles/pagetally-sim.toml").read_text()
                        .replace("saves_every = 1", "saves_every = 10"))
-    env = make_env(snmp_profile=str(profile))
-    yield env
-    env.stop()
+    return env_with(snmp_profile=str(profile))
 
 
 async def test_counter_saved_every_ten_pages_is_exact(save10_env: AgentEnv) -> None:
@@ -222,34 +213,30 @@ async def test_kill9_at_each_step_settles_exactly_once(agent_env: AgentEnv, step
     assert [t["amount"] for t in summary["transactions"]] == [-50]
 
 
-async def test_stalled_job_is_cancelled_and_settled_for_what_printed() -> None:
-    env = make_env(start=False)
+async def test_stalled_job_is_cancelled_and_settled_for_what_printed(
+        env_with: EnvFactory) -> None:
+    env = env_with(start=False)
     env.config_text = env.config_text.replace("idle_polls = 3",
                                               "idle_polls = 3\nstall_timeout_s = 1.0")
     env.start_agent()
-    try:
-        env.sim_client.job_faults(jam_at=2, jam_then="abort")
-        job = await env.submit("alice", "stuck.pdf", 5)
-        async with env.client(login="alice") as api:
-            result = await release_and_settle(env, "alice", job, api)
-        assert printed(env, job) == 2
-        assert (result["charged"], result["refunded"], result["review"]) == (20, 30, False)
-        assert env.sim_client.job(job)["state"] == "canceled"
-    finally:
-        env.stop()
+    env.sim_client.job_faults(jam_at=2, jam_then="abort")
+    job = await env.submit("alice", "stuck.pdf", 5)
+    async with env.client(login="alice") as api:
+        result = await release_and_settle(env, "alice", job, api)
+    assert printed(env, job) == 2
+    assert (result["charged"], result["refunded"], result["review"]) == (20, 30, False)
+    assert env.sim_client.job(job)["state"] == "canceled"
 
 
-async def test_a_job_being_released_is_not_listed_or_released_twice() -> None:
-    env = make_env("--warmup", "2")
-    try:
-        env.sim_client.sleep()
-        job = await env.submit("alice", "twice.pdf", 3)
-        async with env.client(login="alice") as api:
-            [ticket] = await api.call("jobs.release", {"ids": [job]})
-            assert await api.call("jobs.list") == []
-            with pytest.raises(ApiError, match=f"Job {job} is already being printed"):
-                await api.call("jobs.release", {"ids": [job]})
-            result = await env.wait_result(api, ticket["job_key"])
-        assert (printed(env, job), result["charged"]) == (3, 30)
-    finally:
-        env.stop()
+async def test_a_job_being_released_is_not_listed_or_released_twice(
+        env_with: EnvFactory) -> None:
+    env = env_with("--warmup", "2")
+    env.sim_client.sleep()
+    job = await env.submit("alice", "twice.pdf", 3)
+    async with env.client(login="alice") as api:
+        [ticket] = await api.call("jobs.release", {"ids": [job]})
+        assert await api.call("jobs.list") == []
+        with pytest.raises(ApiError, match=f"Job {job} is already being printed"):
+            await api.call("jobs.release", {"ids": [job]})
+        result = await env.wait_result(api, ticket["job_key"])
+    assert (printed(env, job), result["charged"]) == (3, 30)
