@@ -3,9 +3,10 @@
 The simulator and a real agent daemon run as in the end-to-end tests (tests.agent_env).
 Each job is submitted held over IPP, given its fault on the simulator, released through the
 agent's API and waited for; its charged pages are compared with the pages the simulated
-engine really marked. An "operator" thread clears jams and paper-outs as soon as the device
-shows them, as a person at the device would; user cancels and walk-up copies are triggered
-by the job's own progress notifications, as a user watching the panel would.
+engine really marked. An "operator" thread clears jams and paper-outs half a second after
+the device shows them, faster than any person; user cancels and walk-up copies are triggered
+by the job's own progress notifications, as a user watching the panel would. The agent runs
+with its shipped polling defaults.
 
 Settle latency is the simulator's `completed_at` (the job's end, wall clock) to the arrival
 of `job.result` on the API socket. Agent RSS while metering is psutil samples plus the
@@ -13,7 +14,7 @@ kernel's exact peak (VmHWM, reset after the one login); the peak over start-up a
 where argon2 verification of the access code dominates, is reported apart.
 
 Prints a table, then one JSON line last. Run: .venv/bin/python -m bench.metering
-[--jobs 1000] [--seed 1] [--ppm 3000] [--operator-delay 0]
+[--jobs 1000] [--seed 1] [--ppm 3000] [--operator-delay 0.5] [--poll-interval 0.2]
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import psutil
 
 import tests.agent_env as agent_env
 from agent.api.client import ApiClient, ApiError
+from agent.config_models import MeteringConfig
 from simulator.client import SimClient
 from tests.agent_env import AgentEnv, make_env
 
@@ -374,18 +376,23 @@ def main() -> None:
     p.add_argument("--jobs", type=int, default=1000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--ppm", type=float, default=3000)
-    p.add_argument("--operator-delay", type=float, default=0.0,
-                   help="seconds the operator takes to clear a jam or load paper")
+    p.add_argument("--operator-delay", type=float, default=0.5,
+                   help="seconds the operator takes to clear a jam or load paper; under the "
+                   "agent's poll interval a stop can come and go unseen, and the refund "
+                   "reason then reads 'aborted' (the pages charged stay exact)")
+    p.add_argument("--poll-interval", type=float,
+                   default=MeteringConfig().poll_interval_s,
+                   help="the agent's [metering] poll_interval_s (default: the shipped one)")
     args = p.parse_args()
     plans = make_plans(args.jobs, args.seed)
     agent_env.USERS["alice"]["balance"] = 10**9  # the bench measures metering, not credit
     print(f"{args.jobs} jobs, seed {args.seed}, {args.ppm:g} ppm, operator delay "
-          f"{args.operator_delay:g} s; mix "
+          f"{args.operator_delay:g} s, agent polls every {args.poll_interval:g} s; mix "
           + ", ".join(f"{k} {v}" for k, v in Counter(p.fault for p in plans).items()),
           flush=True)
     # A stopped run (kill PID) still stops the simulator and the agent it started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM before the end"))
-    env = make_env(ppm=args.ppm)
+    env = make_env(ppm=args.ppm, poll_interval_s=args.poll_interval)
     try:
         start = time.monotonic()
         outcomes, rss = asyncio.run(release_all(env, plans, args.operator_delay))

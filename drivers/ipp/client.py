@@ -1,24 +1,21 @@
 """The agent's async IPP client: held jobs, release, cancel, job progress, printer counters.
 
-Built on aiohttp (pyipp's own transport) with our codec for both directions rather than on
-pyipp.IPP.execute: pyipp's parser drops the attributes metering depends on
-(printer-impressions-completed-col is a collection, date-time-at-* are dateTime) and loses
-the status-message of a refusal, which users must see. Going through pyipp only for the
-HTTP POST would mean calling its private request method, so one small transport here is
-the cleaner choice. Every failure surfaces as IppUnreachable, IppRefused or IppProtocolError.
+Our codec for both directions rather than pyipp.IPP.execute: pyipp's parser drops the
+attributes metering depends on (printer-impressions-completed-col is a collection,
+date-time-at-* are dateTime) and loses the status-message of a refusal, which users must
+see. The HTTP transport is drivers.ipp.http (h11), not pyipp's aiohttp, to keep the agent
+small. Every failure surfaces as IppUnreachable, IppRefused or IppProtocolError.
 """
 
 from __future__ import annotations
 
 import itertools
 from types import TracebackType
-from urllib.parse import urlsplit
-
-import aiohttp
 
 from drivers.ipp import build as b
 from drivers.ipp.codec import IppAttribute, IppDecodeError, IppGroup, IppMessage, decode, encode
 from drivers.ipp.errors import IppError, IppProtocolError, IppRefused, IppUnreachable
+from drivers.ipp.http import HttpPool
 from drivers.ipp.models import (
     JobInfo,
     JobState,
@@ -41,16 +38,9 @@ PRINTER_ATTRIBUTES = (
     "printer-impressions-completed", "printer-impressions-completed-col", "printer-name",
     "printer-make-and-model", "printer-up-time",
 )
-
-
-def http_url(uri: str) -> str:
-    """ipp://host[:port]/path -> http://host:port/path (ipps -> https, default port 631)."""
-    parts = urlsplit(uri)
-    if parts.scheme not in ("ipp", "ipps", "http", "https") or not parts.hostname:
-        raise ValueError(f"not an IPP printer URI: {uri!r}")
-    scheme = "https" if parts.scheme in ("ipps", "https") else "http"
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return f"{scheme}://{host}:{parts.port or 631}{parts.path or '/'}"
+READ_ONLY = frozenset({Operation.GET_JOBS, Operation.GET_JOB_ATTRIBUTES,
+                       Operation.GET_PRINTER_ATTRIBUTES})
+"""Operations safe to send twice when a kept-alive connection turns out to be closed."""
 
 
 class IppClient:
@@ -58,10 +48,9 @@ class IppClient:
 
     def __init__(self, uri: str, *, timeout: float = 5.0, user: str = "pagetally") -> None:
         self.uri = uri
-        self.url = http_url(uri)
         self.timeout = timeout
         self.user = user
-        self._session: aiohttp.ClientSession | None = None
+        self._http = HttpPool(uri, timeout)
         self._ids = itertools.count(1)
 
     async def __aenter__(self) -> IppClient:
@@ -72,9 +61,7 @@ class IppClient:
         await self.close()
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._http.close()
 
     # ----- operations ----------------------------------------------------------
 
@@ -150,7 +137,7 @@ class IppClient:
         if job:
             groups.append(IppGroup(GroupTag.JOB).add(*job))
         body = encode(IppMessage((2, 0), op, request_id, groups, data))
-        raw = await self._post(body)
+        raw = await self._post(op, body)
         try:
             answer = decode(raw)
         except IppDecodeError as exc:
@@ -164,27 +151,12 @@ class IppClient:
                              message if isinstance(message, str) else None)
         return answer
 
-    async def _post(self, body: bytes) -> bytes:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.timeout))
-        where = f"the printer at {self.uri}"
-        try:
-            async with self._session.post(self.url, data=body,
-                                          headers={"Content-Type": "application/ipp"}) as resp:
-                if resp.status != 200:
-                    raise IppProtocolError(f"{where} answered HTTP {resp.status} {resp.reason}")
-                if resp.content_type != "application/ipp":
-                    raise IppProtocolError(
-                        f"{where} answered with {resp.content_type}, not application/ipp")
-                return await resp.read()
-        except TimeoutError as exc:
-            raise IppUnreachable(f"{where} did not answer within {self.timeout:g} s") from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise IppUnreachable(f"cannot connect to {where}: {exc.strerror or exc}") from exc
-        except aiohttp.ServerDisconnectedError as exc:
-            raise IppUnreachable(f"{where} closed the connection without answering") from exc
-        except (aiohttp.ClientResponseError, aiohttp.ClientPayloadError) as exc:
-            raise IppProtocolError(f"{where} sent a malformed HTTP answer: {exc}") from exc
-        except aiohttp.ClientError as exc:
-            raise IppUnreachable(f"cannot reach {where}: {exc}") from exc
+    async def _post(self, op: Operation, body: bytes) -> bytes:
+        answer = await self._http.post(body, "application/ipp", idempotent=op in READ_ONLY)
+        where = self._http.where
+        if answer.status != 200:
+            raise IppProtocolError(f"{where} answered HTTP {answer.status} {answer.reason}")
+        if answer.content_type != "application/ipp":
+            raise IppProtocolError(f"{where} answered with {answer.content_type or 'no type'}, "
+                                   "not application/ipp")
+        return answer.body
