@@ -13,8 +13,12 @@ of `job.result` on the API socket. Agent RSS while metering is psutil samples pl
 kernel's exact peak (VmHWM, reset after the one login); the peak over start-up and login,
 where argon2 verification of the access code dominates, is reported apart.
 
+With --central the agent runs as deployed with a central: Mosquitto and `pagetally central`
+start too, logins go through central's rpc, and at the end every txn must be at central
+exactly once.
+
 Prints a table, then one JSON line last. Run: .venv/bin/python -m bench.metering
-[--jobs 1000] [--seed 1] [--ppm 3000] [--operator-delay 0.5] [--poll-interval 0.2]
+[--jobs 1000] [--seed 1] [--ppm 3000] [--operator-delay 0.5] [--poll-interval 0.2] [--central]
 """
 
 from __future__ import annotations
@@ -23,19 +27,23 @@ import argparse
 import asyncio
 import json
 import random
+import shutil
 import signal
 import sqlite3
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psutil
 
 import tests.agent_env as agent_env
+import tests.sync.conftest as sync_env
 from agent.api.client import ApiClient, ApiError
 from agent.config_models import MeteringConfig
 from simulator.client import SimClient
@@ -311,6 +319,18 @@ def final_evidence(env: AgentEnv, job_key: str) -> str:
     return row[0] if row else "(no final evidence)"
 
 
+def at_central_once(env: sync_env.SyncEnv) -> bool:
+    """Every txn the agent wrote is at central, each exactly once, with the same amount."""
+    env.wait_drained(timeout=120)
+    agent = {t["txn_id"]: t["amount"] for t in env.agent_txns()}
+    rows = env.central_rows()
+    central = {r.txn_id: r.amount for r in rows}
+    once = len(rows) == len(central) and central == agent
+    print(f"central holds {len(rows)} txns of the agent's {len(agent)}: "
+          + ("each exactly once, amounts equal" if once else "MISMATCH"))
+    return once
+
+
 def pct(samples: list[float], q: int) -> float:
     if len(samples) < 2:
         return samples[0] if samples else float("nan")
@@ -383,22 +403,38 @@ def main() -> None:
     p.add_argument("--poll-interval", type=float,
                    default=MeteringConfig().poll_interval_s,
                    help="the agent's [metering] poll_interval_s (default: the shipped one)")
+    p.add_argument("--central", action="store_true",
+                   help="central mode: Mosquitto, central and the agent's MQTT sync run too")
     args = p.parse_args()
     plans = make_plans(args.jobs, args.seed)
     agent_env.USERS["alice"]["balance"] = 10**9  # the bench measures metering, not credit
+    sync_env.START["alice"] = 10**9
     print(f"{args.jobs} jobs, seed {args.seed}, {args.ppm:g} ppm, operator delay "
           f"{args.operator_delay:g} s, agent polls every {args.poll_interval:g} s; mix "
           + ", ".join(f"{k} {v}" for k, v in Counter(p.fault for p in plans).items()),
           flush=True)
     # A stopped run (kill PID) still stops the simulator and the agent it started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM before the end"))
-    env = make_env(ppm=args.ppm, poll_interval_s=args.poll_interval)
+    central = None
+    if args.central:
+        central = sync_env.start_sync_env(Path(tempfile.mkdtemp(prefix="pt-bench-")),
+                                          ppm=args.ppm, poll_interval_s=args.poll_interval)
+        env = central.agent
+    else:
+        env = make_env(ppm=args.ppm, poll_interval_s=args.poll_interval)
     try:
         start = time.monotonic()
         outcomes, rss = asyncio.run(release_all(env, plans, args.operator_delay))
         figures = report(env, outcomes, rss, time.monotonic() - start)
+        figures["mode"] = "central" if central else "standalone"
+        if central is not None:
+            figures["central_txns_once"] = at_central_once(central)
     finally:
-        env.stop()
+        if central is not None:
+            sync_env.stop_sync_env(central)
+            shutil.rmtree(central.broker.workdir.parent, ignore_errors=True)
+        else:
+            env.stop()
     print(json.dumps(figures))
 
 
