@@ -27,6 +27,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="after a cleared jam, abort the job or print the rest")
     p.add_argument("--hold-all", action="store_true", default=None,
                    help="hold every job until Release-Job")
+    p.add_argument("--get-jobs-oldest-first", action="store_true", default=None,
+                   help="quirk: Get-Jobs lists completed jobs oldest first, as some printers "
+                        "do (RFC 8011 says newest first), so a limited listing misses the "
+                        "latest jobs")
     p.add_argument("-v", "--verbose", action="store_true")
     return p.parse_args(argv)
 

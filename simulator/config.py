@@ -24,6 +24,9 @@ class SimConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: str = "PageTally Sim MFD"
     serial_number: str = "SIM0000001"
     max_request_bytes: int = 64 * 1024 * 1024
+    # Quirk: Get-Jobs lists completed jobs oldest first, against RFC 8011 §4.2.6.2, as some
+    # printers do. The agent must notice and read the whole history instead of one page.
+    get_jobs_oldest_first: bool = False
 
     def __post_init__(self) -> None:
         if self.ppm <= 0:

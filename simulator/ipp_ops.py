@@ -1,8 +1,8 @@
 """IPP operations of the simulated printer, mapped onto the engine.
 
-Only jobs the engine got over IPP are IPP jobs. The one exception: Get-Jobs with
-which-jobs=completed or all also lists walk-up copies, so a metering client can see copies
-that interleaved with its print job.
+Only jobs the engine got over IPP are IPP jobs. The one exception: Get-Jobs also lists
+walk-up copies, so a metering client can see copies that interleaved with its print job
+(the listing and its order: `simulator.ipp_job_order`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from simulator.ipp_job_attrs import (
     job_expansions,
     job_status_attributes,
 )
+from simulator.ipp_job_order import listed_jobs
 from simulator.ipp_printer_attrs import (
     HOLD_UNTIL,
     WHICH_JOBS,
@@ -149,36 +150,28 @@ class IppOperations:
         return [select(group, ctx.requested(frozenset({"all"})), job_expansions(group))]
 
     def get_jobs(self, ctx: Ctx) -> list[IppGroup]:
+        """RFC 8011 §4.2.6, with `limit` and PWG 5100.13's `first-index` (1 = the first)."""
         which = ctx.op_str("which-jobs", (ValueTag.KEYWORD,)) or "not-completed"
         if which not in WHICH_JOBS:
             raise ctx.reject_attr(ctx.op.attributes["which-jobs"],
                                   f"value {which!r} is not supported")
-        limit = ctx.op_int("limit")
-        if limit is not None and limit < 1:
-            raise ctx.reject_attr(ctx.op.attributes["limit"], "must be at least 1")
+        limit, first = ctx.op_int("limit"), ctx.op_int("first-index")
+        for name, value in (("limit", limit), ("first-index", first)):
+            if value is not None and value < 1:
+                raise ctx.reject_attr(ctx.op.attributes[name], "must be at least 1")
         mine = ctx.op_bool("my-jobs") is True
         user = ctx.user()
+        jobs = [job for job in listed_jobs(self.engine, which,
+                                           oldest_first=self.engine.config.get_jobs_oldest_first)
+                if not mine or job.user == user]
+        start = (first or 1) - 1
+        page = jobs[start:start + limit] if limit is not None else jobs[start:]
         requested = ctx.requested(DEFAULT_GET_JOBS)
         groups: list[IppGroup] = []
-        for job in self._listed(which):
-            if mine and job.user != user:
-                continue
-            if limit is not None and len(groups) >= limit:
-                break
+        for job in page:
             group = job_attributes(self.engine, job, ctx.base_uri)
             groups.append(select(group, requested, job_expansions(group)))
         return groups
-
-    def _listed(self, which: str) -> list[SimJob]:
-        jobs = []
-        for job in self.engine.jobs.values():
-            done = job.state.terminal
-            if job.origin == "copy":
-                if which == "all" or (which == "completed" and done):
-                    jobs.append(job)
-            elif which == "all" or done == (which == "completed"):
-                jobs.append(job)
-        return jobs
 
     def get_printer_attributes(self, ctx: Ctx) -> list[IppGroup]:
         fmt = ctx.op_str("document-format", (ValueTag.MIME_MEDIA_TYPE,))

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from agent.metering.holdqueue import HoldQueue
 from agent.metering.probe import DeviceProbe, Reading
-from drivers.ipp.client import IppClient, IppError
+from drivers.ipp.client import IppError
 from drivers.ipp.models import JobInfo
 
 log = logging.getLogger("pagetally.metering")
@@ -135,20 +135,3 @@ async def _cancel(queue: HoldQueue, queued: JobInfo, device_job: JobInfo | None)
             await queue.cancel(queued.id)
     except IppError as exc:
         log.warning("job %d: cancel refused: %s", queued.id, exc)
-
-
-async def interleaved_jobs(device: IppClient, own_id: int, since: datetime,
-                           until: datetime) -> list[str]:
-    """Other jobs (prints or walk-up copies) the device processed during our window.
-
-    IPP dateTime counts in deciseconds, so the device's times are truncated: `since` is
-    truncated alike, or a copy ending in the decisecond our window opened would be missed."""
-    since = since.replace(microsecond=since.microsecond - since.microsecond % 100_000)
-    others = []
-    for job in await device.jobs("all"):
-        if job.id == own_id or job.processing_at is None:
-            continue
-        ended = job.completed_at or until
-        if job.processing_at <= until and ended >= since and (job.impressions_completed or 0):
-            others.append(f"{job.name} #{job.id} ({job.impressions_completed} pages)")
-    return others

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from agent.metering.history import HISTORY_PAGE, newest_first
 from drivers.ipp.client import IppClient
 from drivers.ipp.models import JobInfo
 
@@ -62,11 +63,23 @@ class CupsHoldQueue(DeviceHoldQueue):
 
     async def device_job(self, queued: JobInfo, released_at: datetime,
                          known_id: int | None) -> JobInfo | None:
+        """The device job CUPS forwarded ours as: the user's first job of the same name since
+        the release. Its live jobs first, then one page of its newest completed ones; the
+        whole history only from a printer that does not list them newest first."""
         if known_id is not None:
             return await self.printer.job(known_id)
         since = released_at - timedelta(seconds=2)
-        candidates = [
-            j for j in await self.printer.jobs("all", user=queued.user)
-            if j.name == queued.name and (j.created_at or datetime.now(UTC)) >= since
-        ]
-        return min(candidates, key=lambda j: j.id) if candidates else None
+        found = _first_match(await self.printer.jobs("not-completed", user=queued.user),
+                             queued, since)
+        if found is not None:
+            return found
+        page = await self.printer.jobs("completed", user=queued.user, limit=HISTORY_PAGE)
+        if len(page) == HISTORY_PAGE and not newest_first(page):
+            page = await self.printer.jobs("completed", user=queued.user)
+        return _first_match(page, queued, since)
+
+
+def _first_match(jobs: list[JobInfo], queued: JobInfo, since: datetime) -> JobInfo | None:
+    candidates = [j for j in jobs
+                  if j.name == queued.name and (j.created_at or datetime.now(UTC)) >= since]
+    return min(candidates, key=lambda j: j.id) if candidates else None

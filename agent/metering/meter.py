@@ -22,8 +22,8 @@ from agent.metering.follower import (
     FollowResult,
     Progress,
     follow,
-    interleaved_jobs,
 )
+from agent.metering.history import interleaved_jobs
 from agent.metering.holdqueue import HoldQueue
 from agent.metering.probe import DeviceProbe
 from agent.metering.status import job_status
@@ -150,8 +150,8 @@ class Meter:
                             should_cancel=lambda: row.job_key in self._cancel)
 
     async def _interleaved(self, row: JobRow, result: FollowResult) -> list[str]:
-        """Other jobs in our window. Listing them costs a Get-Jobs over the device's whole
-        job history, so it is asked only when the answer can change the decision."""
+        """Other jobs in our window. Listing them costs two Get-Jobs, so they are asked only
+        when the answer can change the decision."""
         try:
             return await interleaved_jobs(self.queue.printer, result.job.id,
                                           self._window_start(row.job_key), datetime.now(UTC))

@@ -174,6 +174,68 @@ async def test_get_jobs_filters_and_lists_walk_up_copies(printer: Printer,
     assert unsupported is not None and unsupported.value("which-jobs") == "proof-print"
 
 
+def _ids(groups: list[IppGroup]) -> list[object]:
+    return [g.value("job-id") for g in groups]
+
+
+async def test_get_jobs_order_limit_and_first_index(printer: Printer,
+                                                    sim_client: SimClient) -> None:
+    """RFC 8011 §4.2.6.2: completed newest first by completion time (not by job-id);
+    not-completed in the order they will finish; `limit` and `first-index` page that."""
+    a = await printer.print_held(1)
+    b_ = await printer.print_held(1)
+    c = sim_client.copy(1)
+    sim_client.wait_job(c, ("completed",))
+    await printer.call(Operation.RELEASE_JOB, b.integer("job-id", a))
+    sim_client.wait_job(a, ("completed",))
+    await printer.call(Operation.CANCEL_JOB, b.integer("job-id", b_))
+    completed = b.keyword("which-jobs", "completed")
+    want = [b_, a, c]  # neither ascending nor descending job-id
+    assert _ids(await printer.jobs(completed)) == want
+    assert _ids(await printer.jobs(completed, b.integer("limit", 2))) == want[:2]
+    assert _ids(await printer.jobs(completed, b.integer("first-index", 2),
+                                   b.integer("limit", 1))) == [a]
+    assert _ids(await printer.jobs(completed, b.integer("first-index", 9))) == []
+
+    sim_client.job_faults(None, paper_out_at=1)
+    stopped = sim_client.submit("stops.pdf", "alice", 2, hold=False)
+    sim_client.wait_job(stopped, ("processing-stopped",))
+    held = await printer.print_held(1)
+    ready = sim_client.submit("ready.pdf", "alice", 1, hold=False)
+    queued_copy = sim_client.copy(1)
+    live = [stopped, queued_copy, ready, held]  # the engine's own order, not job-id order
+    assert _ids(await printer.jobs()) == live
+    assert _ids(await printer.jobs(b.keyword("which-jobs", "all"))) == live + want
+    assert _ids(await printer.jobs(b.keyword("which-jobs", "all"),
+                                   b.integer("limit", 5))) == [*live, b_]
+
+    for name in ("limit", "first-index"):
+        answer = await printer.call(Operation.GET_JOBS, b.integer(name, 0))
+        assert answer.code == Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED
+        unsupported = answer.group(GroupTag.UNSUPPORTED)
+        assert unsupported is not None and unsupported.value(name) == 0
+    sim_client.clear()
+    sim_client.wait_job(queued_copy, ("completed",))
+    sim_client.wait_job(ready, ("completed",))
+    newest = _ids(await printer.jobs(completed, b.integer("limit", 3)))
+    assert newest == [ready, stopped, queued_copy]  # the copy cut in before the last page
+
+
+async def test_quirk_lists_completed_jobs_oldest_first() -> None:
+    handle = start_sim("--get-jobs-oldest-first")
+    try:
+        client = SimClient(handle.control)
+        copies = [client.copy(1) for _ in range(3)]
+        client.wait_job(copies[-1], ("completed",))
+        async with aiohttp.ClientSession() as session:
+            printer = Printer(session, handle.ipp)
+            listed = await printer.jobs(b.keyword("which-jobs", "completed"),
+                                        b.integer("limit", 2))
+        assert _ids(listed) == copies[:2]
+    finally:
+        handle.child.stop()
+
+
 async def test_create_job_then_send_document(printer: Printer) -> None:
     created = await printer.call(Operation.CREATE_JOB, b.name("job-name", "report"),
                                  job=(b.keyword("job-hold-until", "indefinite"),))
