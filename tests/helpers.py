@@ -11,11 +11,28 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aiohttp import web
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+
+
+Reply = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+async def serve_ipp(reply: Reply) -> tuple[web.AppRunner, str]:
+    """A throwaway server answering POST /ipp/print with `reply`: a printer that misbehaves.
+    Returns its runner (call cleanup()) and its ipp:// URI."""
+    app = web.Application()
+    app.router.add_post("/ipp/print", reply)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, f"ipp://127.0.0.1:{runner.addresses[0][1]}/ipp/print"
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:

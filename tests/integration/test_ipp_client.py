@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 import pytest
@@ -16,7 +16,7 @@ from drivers.ipp.models import JobInfo, JobState, PrinterState
 from drivers.ipp.tags import Status
 from simulator.client import SimClient
 from tests.data.ipp_samples import pdf
-from tests.helpers import SimHandle, free_port
+from tests.helpers import SimHandle, free_port, serve_ipp
 
 
 @pytest.fixture
@@ -134,20 +134,6 @@ async def test_silent_server_times_out() -> None:
         server.close()
 
 
-Reply = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-async def _serve(reply: Reply) -> tuple[web.AppRunner, str]:
-    app = web.Application()
-    app.router.add_post("/ipp/print", reply)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    return runner, f"ipp://127.0.0.1:{port}/ipp/print"
-
-
 @pytest.mark.parametrize(("reply", "words"), [
     (lambda: web.Response(body=b"\x02\x00\x00\x00junk", content_type="application/ipp"),
      "malformed IPP answer"),
@@ -160,7 +146,7 @@ async def test_garbage_answers_are_protocol_errors(reply: Callable[[], web.Respo
         await request.read()
         return reply()
 
-    runner, uri = await _serve(handler)
+    runner, uri = await serve_ipp(handler)
     try:
         async with IppClient(uri, timeout=2.0) as ipp:
             with pytest.raises(IppProtocolError, match=words):

@@ -17,7 +17,7 @@ from drivers.ipp.errors import IppError, IppProtocolError, IppUnreachable
 from drivers.ipp.http import MAX_ANSWER, HttpConnection
 from drivers.ipp.models import JobState
 from simulator.client import SimClient
-from tests.helpers import SimHandle
+from tests.helpers import SimHandle, serve_ipp
 
 
 class OneRequestProxy:
@@ -99,20 +99,6 @@ async def test_a_release_is_never_sent_twice(proxy: tuple[OneRequestProxy, str],
         assert (await ipp.job(job_id)).state == JobState.PENDING_HELD
 
 
-async def _serve(**resp: object) -> tuple[web.AppRunner, str]:
-    async def reply(request: web.Request) -> web.StreamResponse:
-        await request.read()
-        return web.Response(**resp)  # type: ignore[arg-type]
-
-    app = web.Application()
-    app.router.add_post("/ipp/print", reply)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, f"ipp://127.0.0.1:{runner.addresses[0][1]}/ipp/print"
-
-
 async def test_chunked_answers_are_read_whole(sim: SimHandle) -> None:
     async def chunked(request: web.Request) -> web.StreamResponse:
         async with IppClient(sim.ipp) as upstream:
@@ -126,13 +112,9 @@ async def test_chunked_answers_are_read_whole(sim: SimHandle) -> None:
         await resp.write_eof()
         return resp
 
-    app = web.Application()
-    app.router.add_post("/ipp/print", chunked)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    runner, uri = await serve_ipp(chunked)
     try:
-        async with IppClient(f"ipp://127.0.0.1:{runner.addresses[0][1]}/ipp/print") as ipp:
+        async with IppClient(uri) as ipp:
             printer = await ipp.printer()
         async with IppClient(sim.ipp) as direct:
             expected = await direct.printer()
@@ -144,7 +126,11 @@ async def test_chunked_answers_are_read_whole(sim: SimHandle) -> None:
 
 
 async def test_an_oversized_answer_is_refused() -> None:
-    runner, uri = await _serve(body=b"\0" * (MAX_ANSWER + 1), content_type="application/ipp")
+    async def huge(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(body=b"\0" * (MAX_ANSWER + 1), content_type="application/ipp")
+
+    runner, uri = await serve_ipp(huge)
     try:
         async with IppClient(uri) as ipp:
             with pytest.raises(IppProtocolError, match="over 8 MB"):
