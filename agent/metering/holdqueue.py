@@ -6,12 +6,18 @@ found by user and name after release, and that device job carries the per-job co
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from agent.metering.history import HISTORY_PAGE, newest_first
 from drivers.ipp.client import IppClient
 from drivers.ipp.models import JobInfo
+
+CLAIMED_KEEP = 64
+"""Device jobs already matched to a CUPS job, by (job-id, creation time): a user releasing
+the same document twice must not have the second copy metered from the first. Job ids
+alone would not do; many printers restart their numbering at power-up."""
 
 
 class HoldQueue(Protocol):
@@ -60,26 +66,31 @@ class CupsHoldQueue(DeviceHoldQueue):
     def __init__(self, cups: IppClient, device: IppClient) -> None:
         self.held = cups
         self.printer = device
+        self._claimed: deque[tuple[int, datetime | None]] = deque(maxlen=CLAIMED_KEEP)
 
     async def device_job(self, queued: JobInfo, released_at: datetime,
                          known_id: int | None) -> JobInfo | None:
         """The device job CUPS forwarded ours as: the user's first job of the same name since
-        the release. Its live jobs first, then one page of its newest completed ones; the
-        whole history only from a printer that does not list them newest first."""
+        the release that no earlier job claimed. Its live jobs first, then one page of its
+        newest completed ones; the whole history only from a printer that does not list
+        them newest first."""
         if known_id is not None:
             return await self.printer.job(known_id)
         since = released_at - timedelta(seconds=2)
-        found = _first_match(await self.printer.jobs("not-completed", user=queued.user),
-                             queued, since)
+        found = self._first_match(await self.printer.jobs("not-completed", user=queued.user),
+                                  queued, since)
+        if found is None:
+            page = await self.printer.jobs("completed", user=queued.user, limit=HISTORY_PAGE)
+            if len(page) == HISTORY_PAGE and not newest_first(page):
+                page = await self.printer.jobs("completed", user=queued.user)
+            found = self._first_match(page, queued, since)
         if found is not None:
-            return found
-        page = await self.printer.jobs("completed", user=queued.user, limit=HISTORY_PAGE)
-        if len(page) == HISTORY_PAGE and not newest_first(page):
-            page = await self.printer.jobs("completed", user=queued.user)
-        return _first_match(page, queued, since)
+            self._claimed.append((found.id, found.created_at))
+        return found
 
-
-def _first_match(jobs: list[JobInfo], queued: JobInfo, since: datetime) -> JobInfo | None:
-    candidates = [j for j in jobs
-                  if j.name == queued.name and (j.created_at or datetime.now(UTC)) >= since]
-    return min(candidates, key=lambda j: j.id) if candidates else None
+    def _first_match(self, jobs: list[JobInfo], queued: JobInfo, since: datetime
+                     ) -> JobInfo | None:
+        candidates = [j for j in jobs
+                      if j.name == queued.name and (j.id, j.created_at) not in self._claimed
+                      and (j.created_at or datetime.now(UTC)) >= since]
+        return min(candidates, key=lambda j: j.id) if candidates else None

@@ -51,3 +51,31 @@ async def test_agent_releases_from_cups_and_meters_on_the_device(cups_queue: Add
         assert (result["charged"], result["refunded"], result["reason"]) == (20, 20, "jam")
     finally:
         env.stop()
+
+
+async def test_same_named_jobs_released_together_each_meter_their_own(
+        cups_queue: AddQueue) -> None:
+    """Matched by user and name, the second device job must not be taken for the first."""
+    env = make_env(start=False, ppm=6000)
+    try:
+        queue = cups_queue(env.sim.ipp, hold=True, model="raw")
+        printer = (f'ipp_uri = "{env.sim.ipp}"\nsnmp_host = "127.0.0.1"\n'
+                   f'snmp_port = {env.sim.snmp_port}\nsnmp_profile = "pagetally-sim"\n'
+                   f'hold_source = "cups"\nhold_uri = "{queue.uri}"\n')
+        env.config_text = agent_toml(env.dir, env.sim, printer=printer)
+        env.start_agent()
+        ids = []
+        async with IppClient(queue.uri) as cups:
+            for pages in (2, 5):
+                ids.append(await cups.print_job(pdf(pages), name="report.pdf", user="alice",
+                                                document_format="application/pdf", hold=True,
+                                                impressions=pages))
+        async with env.client(login="alice") as api:
+            tickets = await api.call("jobs.release", {"ids": ids})
+            results = [await env.wait_result(api, t["job_key"]) for t in tickets]
+        printed = [j["printed"] for j in env.sim_client.state()["jobs"]]
+        assert printed == [2, 5]
+        assert [(r["charged"], r["refunded"], r["review"]) for r in results] == [
+            (20, 0, False), (50, 0, False)]
+    finally:
+        env.stop()
