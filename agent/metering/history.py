@@ -66,10 +66,10 @@ def window_evidence(active: list[JobInfo], page: list[JobInfo], own_id: int,
     others = jobs_in_window(jobs.values(), own_id, since, until)
     if len(page) < size:
         return others
-    if not newest_first(page):
+    oldest_end = page[-1].completed_at
+    if oldest_end is None or not newest_first(page):
         return None
-    ends = [job.completed_at for job in page if job.completed_at is not None]
-    if ends[-1] >= _ipp_time(since):
+    if oldest_end >= _ipp_time(since):
         return [*others, f"{len(page)} or more device jobs ended since this job started; "
                          f"only the newest {len(page)} were listed"]
     if all(job.id != own_id for job in page):
