@@ -7,8 +7,8 @@ import io
 from pypdf import PdfWriter
 
 from drivers.ipp.client import IppClient
-from tests.agent_env import agent_toml, make_env
-from tests.integration.conftest import AddQueue
+from tests.agent_env import AgentEnv, agent_toml, make_env
+from tests.integration.conftest import AddQueue, CupsQueue
 
 
 def pdf(pages: int) -> bytes:
@@ -20,15 +20,21 @@ def pdf(pages: int) -> bytes:
     return out.getvalue()
 
 
+def start_cups_agent(env: AgentEnv, cups_queue: AddQueue) -> CupsQueue:
+    """A CUPS queue holding jobs for the simulator, and the agent using it as its source."""
+    queue = cups_queue(env.sim.ipp, hold=True, model="raw")
+    printer = (f'ipp_uri = "{env.sim.ipp}"\nsnmp_host = "127.0.0.1"\n'
+               f'snmp_port = {env.sim.snmp_port}\nsnmp_profile = "pagetally-sim"\n'
+               f'hold_source = "cups"\nhold_uri = "{queue.uri}"\n')
+    env.config_text = agent_toml(env.dir, env.sim, printer=printer)
+    env.start_agent()
+    return queue
+
+
 async def test_agent_releases_from_cups_and_meters_on_the_device(cups_queue: AddQueue) -> None:
     env = make_env(start=False)
     try:
-        queue = cups_queue(env.sim.ipp, hold=True, model="raw")
-        printer = (f'ipp_uri = "{env.sim.ipp}"\nsnmp_host = "127.0.0.1"\n'
-                   f'snmp_port = {env.sim.snmp_port}\nsnmp_profile = "pagetally-sim"\n'
-                   f'hold_source = "cups"\nhold_uri = "{queue.uri}"\n')
-        env.config_text = agent_toml(env.dir, env.sim, printer=printer)
-        env.start_agent()
+        queue = start_cups_agent(env, cups_queue)
         env.sim_client.job_faults(jam_at=2, jam_then="abort")
         async with IppClient(queue.uri) as cups:
             cups_job = await cups.print_job(pdf(4), name="thesis.pdf", user="alice",
@@ -58,12 +64,7 @@ async def test_same_named_jobs_released_together_each_meter_their_own(
     """Matched by user and name, the second device job must not be taken for the first."""
     env = make_env(start=False, ppm=6000)
     try:
-        queue = cups_queue(env.sim.ipp, hold=True, model="raw")
-        printer = (f'ipp_uri = "{env.sim.ipp}"\nsnmp_host = "127.0.0.1"\n'
-                   f'snmp_port = {env.sim.snmp_port}\nsnmp_profile = "pagetally-sim"\n'
-                   f'hold_source = "cups"\nhold_uri = "{queue.uri}"\n')
-        env.config_text = agent_toml(env.dir, env.sim, printer=printer)
-        env.start_agent()
+        queue = start_cups_agent(env, cups_queue)
         ids = []
         async with IppClient(queue.uri) as cups:
             for pages in (2, 5):
