@@ -53,7 +53,12 @@ class PanelDriver:
         await self.wait(lambda: Clock.frames_displayed >= target, 5, f"{count} frames")
 
     async def tap(self, widget: Widget) -> None:
-        """Press and release a finger at the widget's centre, a frame apart."""
+        """Press and release a finger at the widget's centre, a frame apart.
+
+        Two frames pass first: a widget added since the last frame still has Kivy's default
+        position and size until its layout runs, and a finger cannot hit what is not drawn.
+        """
+        await self.frames(2)
         assert widget.get_root_window() is not None, f"{widget!r} is not on screen"
         x, y = widget.to_window(*widget.center)
         finger = Finger(x, y)
