@@ -405,12 +405,16 @@ def main() -> None:
                    help="the agent's [metering] poll_interval_s (default: the shipped one)")
     p.add_argument("--central", action="store_true",
                    help="central mode: Mosquitto, central and the agent's MQTT sync run too")
+    p.add_argument("--device-clock-offset", type=float, default=0.0,
+                   help="seconds the simulated printer's clock is off the agent's (negative: "
+                   "behind), as on a printer nobody set up")
     args = p.parse_args()
     plans = make_plans(args.jobs, args.seed)
     agent_env.USERS["alice"]["balance"] = 10**9  # the bench measures metering, not credit
     sync_env.START["alice"] = 10**9
     print(f"{args.jobs} jobs, seed {args.seed}, {args.ppm:g} ppm, operator delay "
-          f"{args.operator_delay:g} s, agent polls every {args.poll_interval:g} s; mix "
+          f"{args.operator_delay:g} s, agent polls every {args.poll_interval:g} s, device "
+          f"clock {args.device_clock_offset:+g} s; mix "
           + ", ".join(f"{k} {v}" for k, v in Counter(p.fault for p in plans).items()),
           flush=True)
     # A stopped run (kill PID) still stops the simulator and the agent it started.
@@ -423,10 +427,12 @@ def main() -> None:
     else:
         env = make_env(ppm=args.ppm, poll_interval_s=args.poll_interval)
     try:
+        env.sim_client.device(clock_offset=args.device_clock_offset)
         start = time.monotonic()
         outcomes, rss = asyncio.run(release_all(env, plans, args.operator_delay))
         figures = report(env, outcomes, rss, time.monotonic() - start)
         figures["mode"] = "central" if central else "standalone"
+        figures["device_clock_offset_s"] = args.device_clock_offset
         if central is not None:
             figures["central_txns_once"] = at_central_once(central)
     finally:

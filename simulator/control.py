@@ -31,6 +31,7 @@ class DeviceBody(msgspec.Struct, forbid_unknown_fields=True):
     counter_save_every: int | None = None
     toner_low: bool | None = None
     ipp_counters: bool | None = None
+    clock_offset: float | None = None
 
 
 class CopyBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -114,6 +115,8 @@ def add_routes(app: web.Application, engine: Engine) -> None:
             engine.faults.toner_low = body.toner_low
         if body.ipp_counters is not None:
             engine.faults.ipp_counters = body.ipp_counters
+        if body.clock_offset is not None:
+            engine.faults.clock_offset = body.clock_offset
         if body.offline is not None:
             engine.set_offline(body.offline)
         return web.json_response({"ok": True, "faults": engine.truth()["faults"]})

@@ -12,6 +12,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from drivers.ipp.tags import JobState, PrinterState
 from simulator.config import SimConfig
@@ -59,6 +60,10 @@ class Engine:
 
     def seconds_since_boot(self, at: float | None) -> int:
         return 0 if at is None else max(1, int(at - self.boot_time) + 1)
+
+    def device_clock(self, at: float) -> datetime:
+        """What the device's own wall clock read at `at`, set wrong or not."""
+        return datetime.fromtimestamp(at + self.faults.clock_offset, UTC)
 
     @property
     def state_reasons(self) -> list[str]:
@@ -451,6 +456,7 @@ class Engine:
                 "jammed": self.faults.jammed,
                 "paper_out": self.faults.paper_out,
                 "ipp_counters": self.faults.ipp_counters,
+                "clock_offset": self.faults.clock_offset,
             },
             "jobs": [j.to_json() for j in self.jobs.values()],
         }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import UTC, datetime
 
 from drivers.ipp import build as b
 from drivers.ipp.codec import IppAttribute, IppGroup
@@ -40,10 +39,10 @@ def _time(engine: Engine, attr_name: str, at: float | None) -> IppAttribute:
     return b.integer(attr_name, engine.seconds_since_boot(at))
 
 
-def _date(attr_name: str, at: float | None) -> IppAttribute:
+def _date(engine: Engine, attr_name: str, at: float | None) -> IppAttribute:
     if at is None:
         return b.no_value(attr_name)
-    return b.date_time(attr_name, datetime.fromtimestamp(at, UTC))
+    return b.date_time(attr_name, engine.device_clock(at))
 
 
 def job_status_attributes(job: SimJob, base_uri: str) -> list[IppAttribute]:
@@ -83,9 +82,9 @@ def job_attributes(engine: Engine, job: SimJob, base_uri: str) -> IppGroup:
         _time(engine, "time-at-creation", job.created_at),
         _time(engine, "time-at-processing", job.processing_at),
         _time(engine, "time-at-completed", job.completed_at),
-        _date("date-time-at-creation", job.created_at),
-        _date("date-time-at-processing", job.processing_at),
-        _date("date-time-at-completed", job.completed_at),
+        _date(engine, "date-time-at-creation", job.created_at),
+        _date(engine, "date-time-at-processing", job.processing_at),
+        _date(engine, "date-time-at-completed", job.completed_at),
         b.mime_type("document-format", job.document_format),
         b.integer("copies", job.copies),
         b.keyword("sides", job.sides),

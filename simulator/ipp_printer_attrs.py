@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime
 
 from drivers.ipp import build as b
 from drivers.ipp.codec import IppAttribute, IppGroup, Resolution
@@ -137,7 +136,7 @@ def printer_attributes(engine: Engine, clock: StateClock, base_uri: str,
         b.integer("printer-state-change-time", engine.seconds_since_boot(clock.changed_at)),
         b.integer("printer-config-change-time", 1),
         b.integer("printer-up-time", engine.seconds_since_boot(now)),
-        b.date_time("printer-current-time", datetime.fromtimestamp(now, UTC)),
+        b.date_time("printer-current-time", engine.device_clock(now)),
         b.boolean("printer-is-accepting-jobs", True),
         b.integer("queued-job-count", len(not_done)),
         *_counter_attrs(engine),

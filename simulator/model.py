@@ -47,6 +47,9 @@ class DeviceFaults:
     paper_out: bool = False
     toner_low: bool = False
     ipp_counters: bool = True
+    # Seconds the device's wall clock is off true time (negative: behind), as on printers
+    # nobody set up. Moves printer-current-time and every date-time-at-* attribute.
+    clock_offset: float = 0.0
 
 
 @dataclass

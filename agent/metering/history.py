@@ -41,15 +41,18 @@ def newest_first(page: list[JobInfo]) -> bool:
 
 def jobs_in_window(jobs: Iterable[JobInfo], own_id: int, since: datetime,
                    until: datetime) -> list[str]:
-    """Evidence lines for the jobs, other than ours, that printed between since and until."""
+    """Evidence lines for the jobs, other than ours, that printed between since and until.
+    A job whose count the device does not report may have printed: it is listed too."""
     since = _ipp_time(since)
     others = []
     for job in jobs:
-        if job.id == own_id or job.processing_at is None:
+        if job.id == own_id or job.processing_at is None or job.impressions_completed == 0:
             continue
         ended = job.completed_at or until
-        if job.processing_at <= until and ended >= since and (job.impressions_completed or 0):
-            others.append(f"{job.name} #{job.id} ({job.impressions_completed} pages)")
+        if job.processing_at <= until and ended >= since:
+            pages = job.impressions_completed
+            others.append(f"{job.name} #{job.id} "
+                          f"({'pages not reported' if pages is None else f'{pages} pages'})")
     return others
 
 

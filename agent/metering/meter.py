@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -129,9 +130,22 @@ class Meter:
         return found[-1] if found else None
 
     def _window_start(self, job_key: str) -> datetime:
-        """The snapshot's time: anything the device printed after it is in our window."""
+        """The snapshot's time on the device's clock: anything the device printed after it
+        is in our window. Its job times are on that clock, and printers' are often wrong."""
         snap = self._snapshot(job_key)
-        return datetime.fromtimestamp(snap["at"], UTC) if snap else datetime.now(UTC)
+        if snap is None:
+            return datetime.now(UTC)
+        offset = snap.get("clock_offset")
+        if offset is None:
+            offset = self._clock_offset(job_key)
+        return datetime.fromtimestamp(snap["at"] + (offset or 0.0), UTC)
+
+    def _clock_offset(self, job_key: str) -> float | None:
+        """The device clock's offset as last read, else as read at the job's snapshot."""
+        if self.probe.clock_offset is not None:
+            return self.probe.clock_offset
+        offset = (self._snapshot(job_key) or {}).get("clock_offset")
+        return None if offset is None else float(offset)
 
     async def _follow(self, row: JobRow, queued: JobInfo) -> FollowResult:
         released_at = self._window_start(row.job_key)
@@ -153,8 +167,10 @@ class Meter:
         """Other jobs in our window. Listing them costs two Get-Jobs, so they are asked only
         when the answer can change the decision."""
         try:
+            until = time.time() + (self._clock_offset(row.job_key) or 0.0)
             return await interleaved_jobs(self.queue.printer, result.job.id,
-                                          self._window_start(row.job_key), datetime.now(UTC))
+                                          self._window_start(row.job_key),
+                                          datetime.fromtimestamp(until, UTC))
         except IppError as exc:
             log.warning("job %s: cannot list the printer's jobs (%s)", row.job_key, exc)
             return []
@@ -171,7 +187,8 @@ class Meter:
         self.ledger.settle(row.job_key, printed=decision.printed, actual_cost=cost,
                            reason=decision.reason, review=decision.review,
                            review_note=decision.review_note,
-                           evidence=_evidence_json(evidence, decision, result))
+                           evidence=_evidence_json(evidence, decision, result,
+                                                   self._clock_offset(row.job_key)))
         crashpoint("settle")
         log.info("job %s settled: %d of %d impressions (%s)%s", row.job_key, decision.printed,
                  row.impressions, decision.source, " REVIEW" if decision.review else "")
@@ -203,7 +220,8 @@ class Meter:
         return job_status(self.ledger, job_key, self.progress.get(job_key))
 
 
-def _evidence_json(ev: Evidence, decision: Decision, result: FollowResult) -> dict[str, Any]:
+def _evidence_json(ev: Evidence, decision: Decision, result: FollowResult,
+                   clock_offset: float | None) -> dict[str, Any]:
     return {
         "job_state": ev.job_state,
         "job_reasons": list(ev.job_reasons),
@@ -215,5 +233,6 @@ def _evidence_json(ev: Evidence, decision: Decision, result: FollowResult) -> di
         "stops": [list(s) for s in ev.stops],
         "source": decision.source,
         "problems": list(result.last.problems),
+        "device_clock_offset_s": clock_offset,
     }
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from drivers.ipp.client import IppClient, IppError
 from drivers.snmp.reader import SnmpReader
+
+log = logging.getLogger("pagetally.metering")
+
+CLOCK_NOTE_S = 5.0
+"""A device clock off ours by more than this is logged, and again each time it moves by
+as much: worth a technician's look, though metering reads job times on the device's clock."""
 
 
 @dataclass(frozen=True)
@@ -20,6 +28,8 @@ class Reading:
     reasons: tuple[str, ...]
     problems: tuple[str, ...]
     at: float
+    clock_offset: float | None = None
+    """Seconds the device's clock is ahead of ours (negative: behind); None if it has none."""
 
     @property
     def idle(self) -> bool:
@@ -40,17 +50,26 @@ class DeviceProbe:
     def __init__(self, ipp: IppClient, snmp: SnmpReader | None) -> None:
         self.ipp = ipp
         self.snmp = snmp
+        self.clock_offset: float | None = None
+        """The device clock's offset as last read; None until a read carries one."""
+        self._noted_offset = 0.0
 
     async def read(self) -> Reading:
         problems: list[str] = []
         snap_task = asyncio.create_task(self.snmp.read()) if self.snmp else None
+        offset = None
         try:
+            sent = time.time()
             printer = await self.ipp.printer()
+            offset = clock_offset(printer.current_time, sent, time.time())
             ipp_total, state = printer.impressions_completed, printer.state.name.lower()
             reasons = tuple(printer.state_reasons)
         except IppError as exc:
             ipp_total, state, reasons = None, "unknown", ()
             problems.append(str(exc))
+        if offset is not None:
+            self.clock_offset = offset
+            self._note_clock(offset)
         snmp_life = snmp_status = None
         if snap_task is not None:
             snap = await snap_task
@@ -58,4 +77,23 @@ class DeviceProbe:
             if snap.problem:
                 problems.append(snap.problem)
         return Reading(snmp_life, ipp_total, state, snmp_status, reasons, tuple(problems),
-                       time.time())
+                       time.time(), offset)
+
+    def _note_clock(self, offset: float) -> None:
+        if abs(offset - self._noted_offset) < CLOCK_NOTE_S:
+            return
+        self._noted_offset = offset
+        if abs(offset) < CLOCK_NOTE_S:
+            log.info("the printer's clock now agrees with this terminal's")
+            return
+        log.warning("the printer's clock is %.0f s %s this terminal's; job times are read on "
+                    "the printer's clock, but its owner should set it (NTP)", abs(offset),
+                    "ahead of" if offset > 0 else "behind")
+
+
+def clock_offset(device_now: datetime | None, sent: float, received: float) -> float | None:
+    """How far the device's clock is ahead of ours, against the middle of the request that
+    read it: off by at most half the round trip plus the attribute's tenth of a second."""
+    if device_now is None:
+        return None
+    return round(device_now.timestamp() - (sent + received) / 2, 2)

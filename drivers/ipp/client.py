@@ -36,7 +36,7 @@ JOB_ATTRIBUTES = (
 PRINTER_ATTRIBUTES = (
     "printer-state", "printer-state-reasons", "printer-state-message",
     "printer-impressions-completed", "printer-impressions-completed-col", "printer-name",
-    "printer-make-and-model", "printer-up-time",
+    "printer-make-and-model", "printer-up-time", "printer-current-time",
 )
 READ_ONLY = frozenset({Operation.GET_JOBS, Operation.GET_JOB_ATTRIBUTES,
                        Operation.GET_PRINTER_ATTRIBUTES})

@@ -53,6 +53,9 @@ class PrinterInfo:
     name: str
     make_model: str
     up_time: int | None
+    current_time: datetime | None = None
+    """The device's own wall clock (printer-current-time): its job times are on this clock,
+    however wrong it is set."""
 
 
 def _str(value: Value) -> str | None:
@@ -129,4 +132,5 @@ def printer_from_group(group: IppGroup) -> PrinterInfo:
         name=_str(group.value("printer-name")) or "",
         make_model=_str(group.value("printer-make-and-model")) or "",
         up_time=_int(group.value("printer-up-time")),
+        current_time=_date(group.value("printer-current-time")),
     )

@@ -80,3 +80,24 @@ async def test_same_named_jobs_released_together_each_meter_their_own(
             (20, 0, False), (50, 0, False)]
     finally:
         env.stop()
+
+
+async def test_device_clock_behind_still_finds_the_forwarded_job(cups_queue: AddQueue) -> None:
+    """The device job CUPS forwards is matched by its creation time; on a printer whose clock
+    is a minute behind, that time is on the printer's clock, not the terminal's."""
+    env = make_env(start=False, ppm=6000)
+    try:
+        queue = start_cups_agent(env, cups_queue)
+        env.sim_client.device(clock_offset=-60)
+        async with IppClient(queue.uri) as cups:
+            cups_job = await cups.print_job(pdf(3), name="behind.pdf", user="alice",
+                                            document_format="application/pdf", hold=True,
+                                            impressions=3)
+        async with env.client(login="alice") as api:
+            [ticket] = await api.call("jobs.release", {"ids": [cups_job]})
+            result = await env.wait_result(api, ticket["job_key"])
+        [device_job] = env.sim_client.state()["jobs"]
+        assert (device_job["name"], device_job["printed"]) == ("behind.pdf", 3)
+        assert (result["charged"], result["refunded"], result["review"]) == (30, 0, False)
+    finally:
+        env.stop()
