@@ -15,6 +15,7 @@ import msgspec
 
 from agent.money import MoneyError, exponent
 from agent.pricing import PriceTable
+from drivers.ipp.tls import parse_fingerprint
 
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 Seconds = Annotated[float, msgspec.Meta(gt=0)]
@@ -60,6 +61,7 @@ class PrinterConfig(Section):
     snmp_profile: str = "generic"
     hold_source: Literal["device", "cups"] = "device"
     hold_uri: str = ""
+    tls_fingerprint: str = ""
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.ipp_uri)
@@ -67,6 +69,14 @@ class PrinterConfig(Section):
             raise ValueError(
                 f"ipp_uri must look like 'ipp://printer.example/ipp/print', got {self.ipp_uri!r}"
             )
+        if self.tls_fingerprint:
+            if parts.scheme not in ("ipps", "https"):
+                raise ValueError("tls_fingerprint pins the certificate of an ipps:// printer, "
+                                 f"but ipp_uri is {self.ipp_uri!r}")
+            try:
+                parse_fingerprint(self.tls_fingerprint)
+            except ValueError as exc:
+                raise ValueError(f"tls_fingerprint: {exc}") from None
         if not self.snmp_host:
             msgspec.structs.force_setattr(self, "snmp_host", parts.hostname)
         if self.hold_source == "cups" and not self.hold_uri:

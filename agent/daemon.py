@@ -42,7 +42,8 @@ class Agent:
                              currency=cfg.device.currency)
         self.api = ApiServer(Path(cfg.api.socket))
         timeout = cfg.metering.ipp_timeout_s
-        self.device_ipp = IppClient(cfg.printer.ipp_uri, timeout=timeout)
+        self.device_ipp = IppClient(cfg.printer.ipp_uri, timeout=timeout,
+                                    tls_fingerprint=cfg.printer.tls_fingerprint)
         profile = load_profile(cfg.printer.snmp_profile)
         self.snmp = SnmpReader(cfg.printer.snmp_host, cfg.printer.snmp_port,
                                community=cfg.printer.snmp_community, profile=profile,

@@ -46,11 +46,12 @@ READ_ONLY = frozenset({Operation.GET_JOBS, Operation.GET_JOB_ATTRIBUTES,
 class IppClient:
     """One printer. Open lazily, close with close() or `async with`."""
 
-    def __init__(self, uri: str, *, timeout: float = 5.0, user: str = "pagetally") -> None:
+    def __init__(self, uri: str, *, timeout: float = 5.0, user: str = "pagetally",
+                 tls_fingerprint: str = "") -> None:
         self.uri = uri
         self.timeout = timeout
         self.user = user
-        self._http = HttpPool(uri, timeout)
+        self._http = HttpPool(uri, timeout, tls_fingerprint=tls_fingerprint)
         self._ids = itertools.count(1)
 
     async def __aenter__(self) -> IppClient:

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import h11
 
 from drivers.ipp.errors import IppProtocolError, IppUnreachable
+from drivers.ipp.tls import client_context, parse_fingerprint, pin_mismatch, presented_fingerprint
 
 USER_AGENT = "PageTally/0.1"
 READ_SIZE = 65536
@@ -127,11 +128,13 @@ class HttpConnection:
 class HttpPool:
     """POSTs to one printer, reusing kept-alive connections between requests."""
 
-    def __init__(self, uri: str, timeout: float) -> None:
+    def __init__(self, uri: str, timeout: float, *, tls_fingerprint: str = "") -> None:
+        """`tls_fingerprint` pins the printer's own certificate (ipps): see drivers.ipp.tls."""
         self.endpoint = Endpoint.from_uri(uri)
         self.where = f"the printer at {uri}"
         self.timeout = timeout
         self._idle: list[HttpConnection] = []
+        self._pinned = parse_fingerprint(tls_fingerprint) if tls_fingerprint else None
         self._tls: ssl.SSLContext | None = None
 
     async def post(self, body: bytes, content_type: str, *, idempotent: bool) -> HttpAnswer:
@@ -186,15 +189,32 @@ class HttpPool:
     async def _open(self) -> HttpConnection:
         ep = self.endpoint
         if ep.tls and self._tls is None:
-            self._tls = ssl.create_default_context()
+            self._tls = client_context(pinned=self._pinned is not None)
         try:
             reader, writer = await asyncio.open_connection(
                 ep.host, ep.port, ssl=self._tls if ep.tls else None)
+        except ssl.SSLCertVerificationError as exc:
+            raise IppUnreachable(await self._untrusted(exc)) from exc
         except ssl.SSLError as exc:
             raise IppUnreachable(f"TLS with {self.where} failed: {exc.reason or exc}") from exc
         except OSError as exc:
             raise IppUnreachable(f"cannot connect to {self.where}: {_reason(exc)}") from exc
+        if ep.tls and self._pinned is not None:
+            mismatch = pin_mismatch(writer, self._pinned)
+            if mismatch:
+                writer.close()
+                raise IppUnreachable(f"refused {self.where}: {mismatch}; if the printer has "
+                                     "a new certificate, update [printer] tls_fingerprint")
         return HttpConnection(reader, writer)
+
+    async def _untrusted(self, exc: ssl.SSLCertVerificationError) -> str:
+        """Most printers present a certificate of their own making: say how to pin it."""
+        presented = await presented_fingerprint(self.endpoint.host, self.endpoint.port,
+                                                self.timeout)
+        seen = f"; it presents {presented}" if presented else ""
+        return (f"TLS with {self.where} failed: {exc.verify_message or exc.reason}. A printer "
+                "with a certificate of its own needs [printer] tls_fingerprint, checked "
+                f"against the one on the printer's status page{seen}")
 
     def _give_back(self, conn: HttpConnection) -> None:
         if conn.next_cycle():

@@ -117,6 +117,12 @@ def test_relative_files_resolve_against_config_folder(tmp_path: Path) -> None:
         ('[printer]\nipp_uri = "ipp://p/ipp"\nhold_source = "cups"',
          "[printer] hold_uri is required when hold_source is 'cups'"),
         ('[printer]\nipp_uri = "lpd://p"', "[printer] ipp_uri must look like"),
+        ('[printer]\nipp_uri = "ipp://p/ipp"\ntls_fingerprint = "' + "ab" * 32 + '"',
+         "[printer] tls_fingerprint pins the certificate of an ipps:// printer, but ipp_uri "
+         "is 'ipp://p/ipp'"),
+        ('[printer]\nipp_uri = "ipps://p/ipp"\ntls_fingerprint = "sha1:AB:CD"',
+         "[printer] tls_fingerprint: a certificate fingerprint must be SHA-256: 64 hex "
+         "digits, colons allowed, optionally after 'sha256:'; got 'sha1:AB:CD'"),
         ('[printer]\nipp_uri = "ipp://p/ipp"\n[pinter]\nx = 1',
          "unknown section [pinter] (did you mean [printer]?)"),
         ('[printer]\nsnmp_port = 161', "[printer] ipp_uri is required"),
