@@ -20,6 +20,23 @@ async def release_and_settle(env: AgentEnv, user: str, job_id: int,
     return await env.wait_result(api, ticket["job_key"], timeout)
 
 
+async def release_with_copy_during(env: AgentEnv, name: str, pages: int = 6,
+                                   copy_pages: int = 3) -> tuple[dict[str, Any], int, int]:
+    """Release alice's job and, while it waits for paper at page 2, make a walk-up copy.
+    Returns the job's result, its device job id and the copy's; both printed in full."""
+    sim = env.sim_client
+    sim.job_faults(paper_out_at=2)
+    job = await env.submit("alice", name, pages)
+    async with env.client(login="alice") as api:
+        [ticket] = await api.call("jobs.release", {"ids": [job]})
+        sim.wait_for(lambda s: s["faults"]["paper_out"], what="paper out")
+        copy = sim.copy(copy_pages)
+        sim.clear()
+        result = await env.wait_result(api, ticket["job_key"])
+    assert (printed(env, job), sim.job(copy)["printed"]) == (pages, copy_pages)
+    return result, job, copy
+
+
 def printed(env: AgentEnv, job_id: int) -> int:
     """Ground truth: impressions the simulated engine marked for this job."""
     return int(env.sim_client.job(job_id)["printed"])

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.agent_env import AgentEnv
-from tests.e2e.conftest import printed
+from tests.e2e.conftest import release_with_copy_during
 
 
 def final_evidence(env: AgentEnv, job_key: str) -> dict[str, Any]:
@@ -28,19 +28,10 @@ async def test_copy_is_seen_with_the_device_clock_behind(agent_env: AgentEnv) ->
     """90 s behind, a walk-up copy during the job looks older than the release unless the
     agent reads times on the device's clock; the counter delta then conflicts with the
     per-job count and the job goes to review for nothing."""
-    sim = agent_env.sim_client
-    sim.device(clock_offset=-90)
-    sim.job_faults(paper_out_at=2)
-    job = await agent_env.submit("alice", "behind.pdf", 6)
-    async with agent_env.client(login="alice") as api:
-        [ticket] = await api.call("jobs.release", {"ids": [job]})
-        sim.wait_for(lambda s: s["faults"]["paper_out"], what="paper out")
-        copy = sim.copy(3)
-        sim.clear()
-        result = await agent_env.wait_result(api, ticket["job_key"])
-    assert (printed(agent_env, job), sim.job(copy)["printed"]) == (6, 3)
+    agent_env.sim_client.device(clock_offset=-90)
+    result, _, copy = await release_with_copy_during(agent_env, "behind.pdf")
     assert (result["charged"], result["refunded"], result["review"]) == (60, 0, False)
-    evidence = final_evidence(agent_env, ticket["job_key"])
+    evidence = final_evidence(agent_env, result["job_key"])
     assert evidence["source"] == "ipp"
     assert any(f"#{copy} " in line for line in evidence["interleaved"]), evidence
     assert -91 < evidence["device_clock_offset_s"] < -89
@@ -53,19 +44,10 @@ async def test_copy_is_not_charged_to_the_user_without_job_counts(
     counter delta out of use, whatever the device's clock says: else the user pays for the
     copy's pages. 90 s ahead, the copy looks newer than the settle unless times are read on
     the device's clock; behind, older than the release."""
-    sim = agent_env.sim_client
-    sim.device(clock_offset=offset, ipp_counters=False)
-    sim.job_faults(paper_out_at=2)
-    job = await agent_env.submit("alice", "no-counts.pdf", 6)
-    async with agent_env.client(login="alice") as api:
-        [ticket] = await api.call("jobs.release", {"ids": [job]})
-        sim.wait_for(lambda s: s["faults"]["paper_out"], what="paper out")
-        copy = sim.copy(3)
-        sim.clear()
-        result = await agent_env.wait_result(api, ticket["job_key"])
-    assert (printed(agent_env, job), sim.job(copy)["printed"]) == (6, 3)
+    agent_env.sim_client.device(clock_offset=offset, ipp_counters=False)
+    result, _, copy = await release_with_copy_during(agent_env, "no-counts.pdf")
     assert (result["charged"], result["refunded"], result["review"]) == (60, 0, True)
     assert result["review_note"] == ("another job printed during this one and the device "
                                      f"gave no per-job count: Copy #{copy} (pages not reported)")
-    evidence = final_evidence(agent_env, ticket["job_key"])
+    evidence = final_evidence(agent_env, result["job_key"])
     assert offset - 1 < evidence["device_clock_offset_s"] < offset + 1

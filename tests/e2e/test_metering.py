@@ -9,7 +9,13 @@ import pytest
 
 from agent.api.client import ApiError
 from tests.agent_env import AgentEnv
-from tests.e2e.conftest import PRICE_MONO, EnvFactory, printed, release_and_settle
+from tests.e2e.conftest import (
+    PRICE_MONO,
+    EnvFactory,
+    printed,
+    release_and_settle,
+    release_with_copy_during,
+)
 
 
 async def test_normal_job_is_charged_exactly(agent_env: AgentEnv) -> None:
@@ -140,18 +146,8 @@ async def test_counter_reset_during_job_goes_to_review(agent_env: AgentEnv) -> N
 
 
 async def test_walk_up_copy_during_job_uses_the_ipp_count(agent_env: AgentEnv) -> None:
-    sim = agent_env.sim_client
-    sim.job_faults(paper_out_at=2)
-    job = await agent_env.submit("alice", "copy.pdf", 6)
-    async with agent_env.client(login="alice") as api:
-        [ticket] = await api.call("jobs.release", {"ids": [job]})
-        sim.wait_for(lambda s: s["faults"]["paper_out"], what="paper out")
-        copy = sim.copy(3)
-        sim.clear()
-        result = await agent_env.wait_result(api, ticket["job_key"])
-    assert printed(agent_env, job) == 6
-    assert sim.job(copy)["printed"] == 3
-    assert sim.counters()["true_total"] == 9
+    result, _, _ = await release_with_copy_during(agent_env, "copy.pdf")
+    assert agent_env.sim_client.counters()["true_total"] == 9
     assert (result["charged"], result["review"]) == (60, False)
 
 
