@@ -42,20 +42,10 @@ class NewJob(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError("a job needs a user")
 
 
-class JobRow(msgspec.Struct, frozen=True, kw_only=True):
-    """One row of `jobs`: a release from snapshot to settlement."""
+class JobRow(NewJob, frozen=True, kw_only=True):
+    """One row of `jobs`: the release asked for, from snapshot to settlement."""
 
     job_key: str
-    printer: str
-    source: Source
-    queue_job_id: int
-    user: str
-    name: str
-    impressions: int
-    color: bool
-    duplex: bool
-    media: str | None
-    estimate: int
     state: JobState
     printed: int | None
     reason: str | None
