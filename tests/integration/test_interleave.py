@@ -65,14 +65,22 @@ def own_job(sim: SimClient, pages: int = 3) -> int:
     return sim.submit("mine.pdf", "alice", pages, hold=False)
 
 
-async def test_copy_in_window_found_with_long_history(fast_sim: SimHandle) -> None:
-    sim = SimClient(fast_sim.control)
-    await history(sim, 3 * HISTORY_PAGE)
+async def copy_in_window(sim: SimClient, history_jobs: int, copy_pages: int
+                         ) -> tuple[datetime, int, int]:
+    """A history, then our window opens and our job and a walk-up copy print in it.
+    Returns the window's start, our job's id and the copy's, both finished."""
+    await history(sim, history_jobs)
     since = datetime.now(UTC)
     own = own_job(sim)
-    copy = sim.copy(2)
+    copy = sim.copy(copy_pages)
     sim.wait_job(own, ("completed",))
     sim.wait_job(copy, ("completed",))
+    return since, own, copy
+
+
+async def test_copy_in_window_found_with_long_history(fast_sim: SimHandle) -> None:
+    sim = SimClient(fast_sim.control)
+    since, own, copy = await copy_in_window(sim, 3 * HISTORY_PAGE, 2)
     async with CountingClient(fast_sim.ipp) as device:
         found = await interleaved_jobs(device, own, since, datetime.now(UTC))
     assert found == [f"Copy #{copy} (2 pages)"]
@@ -114,12 +122,7 @@ async def test_oldest_first_printer_is_read_whole(oldest_first_sim: SimHandle,
                                                   caplog: pytest.LogCaptureFixture) -> None:
     sim = SimClient(oldest_first_sim.control)
     total = HISTORY_PAGE + 10
-    await history(sim, total)
-    since = datetime.now(UTC)
-    own = own_job(sim)
-    copy = sim.copy(4)
-    sim.wait_job(own, ("completed",))
-    sim.wait_job(copy, ("completed",))
+    since, own, copy = await copy_in_window(sim, total, 4)
     with caplog.at_level(logging.WARNING, logger="pagetally.metering"):
         async with CountingClient(oldest_first_sim.ipp) as device:
             for _ in range(2):
@@ -137,12 +140,7 @@ async def test_oldest_first_printer_is_read_whole(oldest_first_sim: SimHandle,
 async def test_short_history_needs_no_order(oldest_first_sim: SimHandle) -> None:
     """A page that is not full is the whole history, whatever its order."""
     sim = SimClient(oldest_first_sim.control)
-    await history(sim, 3)
-    since = datetime.now(UTC)
-    own = own_job(sim)
-    copy = sim.copy(1)
-    sim.wait_job(own, ("completed",))
-    sim.wait_job(copy, ("completed",))
+    since, own, copy = await copy_in_window(sim, 3, 1)
     async with CountingClient(oldest_first_sim.ipp) as device:
         found = await interleaved_jobs(device, own, since, datetime.now(UTC))
     assert found == [f"Copy #{copy} (1 pages)"]
