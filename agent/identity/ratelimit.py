@@ -1,8 +1,11 @@
 """Rate limits on guessing: per device and per secret, with doubling backoff.
 
-A device may try at most `per_window` codes per `window_s`. After `free_failures`
+A device may fail at most `per_window` times per `window_s`; successful logins do not
+count, so a queue of people at a busy printer is never locked out. After `free_failures`
 consecutive failures, the device and the failing secret each wait a doubling time
-(`backoff_base_s`, twice that, ...), capped at `backoff_max_s`. Secrets are keyed by an
+(`backoff_base_s`, twice that, ...), capped at `backoff_max_s`. A success clears its own
+secret's count and the device's consecutive failures, but not the device's window of
+failures: a guesser who also knows one good code cannot use it to earn more guesses. Secrets are keyed by an
 HMAC with a key that lives only in memory, so the table never holds a code, nor an
 unsalted hash of one that a 4-digit search would undo.
 """
@@ -33,7 +36,8 @@ class Decision:
 
 @dataclass
 class _Track:
-    tries: deque[float] = field(default_factory=deque)
+    failed_at: deque[float] = field(default_factory=deque)
+    """When each failure in the current window happened (device tracks only)."""
     failures: int = 0
     last_failure: float = 0.0
 
@@ -70,10 +74,10 @@ class RateLimiter:
         waits = [0.0]
         dev = self._devices.get(device)
         if dev is not None:
-            while dev.tries and dev.tries[0] <= now - self.window_s:
-                dev.tries.popleft()
-            if len(dev.tries) >= self.per_window:
-                waits.append(dev.tries[0] + self.window_s - now)
+            while dev.failed_at and dev.failed_at[0] <= now - self.window_s:
+                dev.failed_at.popleft()
+            if len(dev.failed_at) >= self.per_window:
+                waits.append(dev.failed_at[0] + self.window_s - now)
             waits.append(self._backoff_until(dev) - now)
         track = self._keys.get(key)
         if track is not None:
@@ -82,14 +86,14 @@ class RateLimiter:
         return Decision(wait <= 0, max(wait, 0.0))
 
     def record(self, device: str, key: str, ok: bool) -> None:
-        """Count a try that reached the directory, and whether it succeeded."""
+        """Count a try that reached the directory: only a failure uses up the window."""
         now = self.clock()
         dev = self._devices.setdefault(device, _Track())
-        dev.tries.append(now)
         if ok:
             dev.failures = 0
             self._keys.pop(key, None)
             return
+        dev.failed_at.append(now)
         dev.failures += 1
         dev.last_failure = now
         track = self._keys.setdefault(key, _Track())

@@ -179,3 +179,45 @@ async def test_session_idle_timeout_and_touch() -> None:
     assert await asyncio.wait_for(ended.get(), 1) == (second, "replaced")
     with pytest.raises(ValueError, match="successful login"):
         sessions.start(AuthResult.denied("bad-code", "no"), "code")
+
+
+def _ten_users(tmp_path: Path) -> tuple[LocalAccounts, list[str]]:
+    codes = [f"{700000 + 13 * i}" for i in range(10)]
+    path = tmp_path / "many.toml"
+    path.write_text("".join(
+        f'[users.u{i}]\ndisplay_name = "U{i}"\nbalance = 100\n'
+        f'access_code_hash = "{hash_secret(code, FAST)}"\n\n'
+        for i, code in enumerate(codes)))
+    return LocalAccounts(path, FAST), codes
+
+
+async def test_ten_people_log_in_within_a_minute_at_a_busy_printer(tmp_path: Path) -> None:
+    """Successes use up no attempts: the sixth person in a minute is not locked out."""
+    accounts, codes = _ten_users(tmp_path)
+    clock = Clock()
+    login = service(accounts, limiter=RateLimiter(clock=clock), clock=clock)  # the defaults
+    for i, code in enumerate(codes):
+        out = await login.code(code)
+        assert out.ok and out.session is not None and out.session.user == f"u{i}", out.message
+        clock.t += 5.0  # ten logins in 50 s
+    await login.code("000001")  # a typo at the end still gets its answer, not a lockout
+    assert login.limiter.check("dev-1", login.limiter.key(codes[0])).allowed
+
+
+async def test_a_guesser_gets_five_tries_a_minute_even_between_good_logins(
+        tmp_path: Path) -> None:
+    """A good code in between does not buy more guesses: only failures fill the window."""
+    accounts, codes = _ten_users(tmp_path)
+    clock = Clock()
+    limiter = RateLimiter(per_window=5, window_s=60, free_failures=100, clock=clock)
+    login = service(accounts, limiter=limiter, clock=clock)
+    guessed = good = 0
+    for n in range(40):  # 40 guesses over 40 s, a good login after each
+        guessed += (await login.code(f"{100000 + n}")).retry_after_s is None
+        good += (await login.code(codes[n % 10])).ok
+        clock.t += 1.0
+    # Five guesses reach the directory; from the fifth failure on, the device waits out the
+    # minute, so the good login right after it is refused too.
+    assert (guessed, good) == (5, 4)
+    clock.t = 60.5  # the first failure (at 0 s) has left the window
+    assert (await login.code("123123")).retry_after_s is None
