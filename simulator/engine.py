@@ -235,6 +235,7 @@ class Engine:
         reason = "job-canceled-at-device" if at_device else "job-canceled-by-user"
         if job.state == JobState.PROCESSING:
             job.cancel_requested = True
+            job.cancel_reason = reason
             job.reasons = ["processing-to-stop-point"]
             self._cleared.set()
         else:
@@ -358,7 +359,7 @@ class Engine:
     async def _print_pages(self, job: SimJob) -> None:
         while not job.state.terminal:
             if job.cancel_requested:
-                self._finish(job, JobState.CANCELED, ["job-canceled-by-user"])
+                self._finish(job, JobState.CANCELED, [job.cancel_reason])
                 return
             if job.impressions_completed >= job.impressions:
                 self._finish(job, JobState.COMPLETED, ["job-completed-successfully"])

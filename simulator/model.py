@@ -73,6 +73,7 @@ class SimJob:
     impressions_completed: int = 0
     faults: JobFaults = field(default_factory=JobFaults)
     cancel_requested: bool = False
+    cancel_reason: str = "job-canceled-by-user"  # job-state-reason once the cancel lands
     created_at: float = field(default_factory=time.time)
     processing_at: float | None = None
     completed_at: float | None = None

@@ -72,6 +72,29 @@ async def test_cancel_at_device_mid_job_is_exact(agent_env: AgentEnv) -> None:
     assert printed(agent_env, job) == 4
     assert (result["charged"], result["refunded"]) == (40, 50)
     assert result["reason"] == "canceled-at-device"
+    assert agent_env.sim_client.job(job)["state_reasons"] == ["job-canceled-at-device"]
+
+
+async def test_cancel_on_the_device_panel_while_printing_says_so(env_with: EnvFactory) -> None:
+    """Someone presses Stop on the printer mid-job (not a page-k fault): the statement must
+    say "canceled at the printer", not "canceled by you" (RFC 8011 job-canceled-at-device)."""
+    env = env_with(ppm=240)  # a page every 0.25 s: time to cancel mid-job
+    sim = env.sim_client
+    job = await env.submit("alice", "stopped-at-panel.pdf", 20)
+    async with env.client(login="alice") as api:
+        [ticket] = await api.call("jobs.release", {"ids": [job]})
+        progress = await api.next_notification("job.progress")
+        while progress["printed"] < 2:
+            progress = await api.next_notification("job.progress")
+        assert sim.job(job)["state"] == "processing"
+        sim.cancel_at_device(job)
+        result = await env.wait_result(api, ticket["job_key"])
+    assert result["reason"] == "canceled-at-device"
+    assert result["reason_text"].startswith("Canceled at the printer")
+    assert 2 <= printed(env, job) < 20
+    assert result["charged"] == 10 * printed(env, job)
+    done = sim.job(job)
+    assert (done["state"], done["state_reasons"]) == ("canceled", ["job-canceled-at-device"])
 
 
 async def test_paper_out_then_refilled_charges_the_whole_job(agent_env: AgentEnv) -> None:

@@ -277,6 +277,24 @@ async def test_hold_cancel_and_refusals(printer: Printer) -> None:
     assert answer.group(GroupTag.JOB).value("job-id") == job_id  # type: ignore[union-attr]
 
 
+async def test_cancel_while_printing_says_who_canceled(printer: Printer,
+                                                      sim_client: SimClient) -> None:
+    """RFC 8011: Stop on the device's panel is job-canceled-at-device; Cancel-Job from the
+    user is job-canceled-by-user, also when the job is mid-print (not only while held)."""
+    for how, reason in (("panel", "job-canceled-at-device"), ("ipp", "job-canceled-by-user")):
+        job_id = sim_client.submit(f"stop-{how}", "alice", 400, hold=False)
+        printing = await printer.wait_job(
+            job_id, lambda g: g.value("job-impressions-completed") >= 1)
+        assert printing.value("job-state") == 5  # processing
+        if how == "panel":
+            sim_client.cancel_at_device(job_id)
+        else:
+            answer = await printer.call(Operation.CANCEL_JOB, b.integer("job-id", job_id))
+            assert answer.code == Status.OK
+        done = await printer.wait_job(job_id, lambda g: g.value("job-state") == 7)
+        assert done.value("job-state-reasons") == reason, how
+
+
 async def test_job_template_checks(printer: Printer) -> None:
     ok = await printer.call(Operation.VALIDATE_JOB,
                             b.mime_type("document-format", "application/pdf"))

@@ -57,6 +57,7 @@ async def test_printing_is_not_idle(sim: SimHandle, sim_client: SimClient,
     assert (snap.printer_status, snap.idle, snap.console) == ("printing", False, "Printing")
     sim_client.cancel_at_device(job)
     sim_client.wait_job(job, ("canceled",))
+    assert sim_client.job(job)["state_reasons"] == ["job-canceled-at-device"]
     settled = await reader.read()
     assert settled.idle
     assert settled.life_count == sim_client.job(job)["printed"]
