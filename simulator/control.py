@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Awaitable, Callable
 from typing import Literal, TypeVar
@@ -76,6 +77,7 @@ async def _body(request: web.Request, kind: type[T]) -> T:
 def _guard(handler: Handler) -> Handler:
     """Turn the engine's refusals into 4xx answers with the reason."""
 
+    @functools.wraps(handler)
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
@@ -86,15 +88,31 @@ def _guard(handler: Handler) -> Handler:
     return wrapped
 
 
+def control_endpoints(app: web.Application) -> list[dict[str, str]]:
+    """Every route under /sim/ (the card readers' too): method, path and the first line of
+    its handler's docstring, so the index cannot drift from the routes."""
+    endpoints = []
+    for route in app.router.routes():
+        path = route.resource.canonical if route.resource else ""
+        if not path.startswith("/sim/") or route.method in {"HEAD", "*"}:
+            continue
+        doc = (route.handler.__doc__ or "").strip().splitlines()
+        endpoints.append({"method": route.method, "path": path,
+                          "description": doc[0] if doc else ""})
+    return endpoints
+
+
 def add_routes(app: web.Application, engine: Engine) -> None:
     routes = web.RouteTableDef()
 
     @routes.get("/sim/state")
     async def state(request: web.Request) -> web.Response:
+        """The ground truth: printer state, counters, faults and every job as JSON."""
         return web.json_response(engine.truth())
 
     @routes.post("/sim/faults/job")
     async def job_faults(request: web.Request) -> web.Response:
+        """Arm jam_at, paper_out_at or cancel_at for job_id, or for the next job to arrive."""
         body = await _body(request, JobFaultsBody)
         faults = JobFaults(body.jam_at, body.jam_then, body.paper_out_at, body.cancel_at)
         if not faults.any():
@@ -104,6 +122,7 @@ def add_routes(app: web.Application, engine: Engine) -> None:
 
     @routes.post("/sim/faults/device")
     async def device_faults(request: web.Request) -> web.Response:
+        """Set device-wide faults and quirks (SNMP mode, offline, counters, clock offset)."""
         body = await _body(request, DeviceBody)
         if body.counter_save_every is not None:
             engine.set_save_every(body.counter_save_every)
@@ -123,12 +142,14 @@ def add_routes(app: web.Application, engine: Engine) -> None:
 
     @routes.post("/sim/copy")
     async def copy(request: web.Request) -> web.Response:
+        """Make a walk-up copy of `pages` pages (no IPP job); answers its copy_id."""
         body = await _body(request, CopyBody)
         job = engine.make_copy(body.pages, body.color, body.user)
         return web.json_response({"ok": True, "copy_id": job.id})
 
     @routes.post("/sim/submit")
     async def submit(request: web.Request) -> web.Response:
+        """Queue a job as if sent over IPP (held unless hold is false); answers its job_id."""
         body = await _body(request, SubmitBody)
         if body.pages < 1:
             return _error(400, "pages must be at least 1")
@@ -139,31 +160,37 @@ def add_routes(app: web.Application, engine: Engine) -> None:
 
     @routes.post("/sim/jobs/{job_id:\\d+}/cancel-at-device")
     async def cancel_at_device(request: web.Request) -> web.Response:
+        """Cancel the job from the device's panel (job-canceled-at-device)."""
         engine.cancel(int(request.match_info["job_id"]), at_device=True)
         return web.json_response({"ok": True})
 
     @routes.post("/sim/clear")
     async def clear(request: web.Request) -> web.Response:
+        """The operator clears a jam, loads paper and brings the device online."""
         engine.clear()
         return web.json_response({"ok": True})
 
     @routes.post("/sim/sleep")
     async def sleep(request: web.Request) -> web.Response:
+        """Put an idle device to sleep now."""
         engine.sleep_now()
         return web.json_response({"ok": True, "asleep": engine.asleep})
 
     @routes.post("/sim/wake")
     async def wake(request: web.Request) -> web.Response:
+        """Wake the device from sleep."""
         engine.wake()
         return web.json_response({"ok": True})
 
     @routes.post("/sim/counters/reset")
     async def reset(request: web.Request) -> web.Response:
+        """Reset the device's counters to zero, as after a service reset."""
         engine.reset_counters()
         return web.json_response({"ok": True, "counters": engine.truth()["counters"]})
 
     @routes.post("/sim/counters/wrap")
     async def wrap(request: web.Request) -> web.Response:
+        """Make the life counter wrap (Counter32) after pages_before_wrap more pages."""
         body = await _body(request, WrapBody)
         engine.counters.wrap_soon(body.pages_before_wrap)
         return web.json_response({"ok": True, "counters": engine.truth()["counters"]})
@@ -171,6 +198,13 @@ def add_routes(app: web.Application, engine: Engine) -> None:
     for route in routes:
         if isinstance(route, web.RouteDef):
             app.router.add_route(route.method, route.path, _guard(route.handler))
+
+    async def index(request: web.Request) -> web.Response:
+        """This list: every control endpoint with its method and what it does."""
+        return web.json_response({"endpoints": control_endpoints(request.app)})
+
+    app.router.add_get("/sim", index)
+    app.router.add_get("/sim/", index)
 
     async def unknown(request: web.Request) -> web.Response:
         return _error(404, f"no control endpoint {request.method} {request.path}")

@@ -197,6 +197,7 @@ def add_routes(app: web.Application, readers: SimReaders) -> None:
     """Register /sim/swipe and /sim/readers; call before control.add_routes (its catch-all)."""
 
     async def swipe(request: web.Request) -> web.Response:
+        """Swipe a card on a simulated reader: {"card": "...", "reader": "serial"|"evdev"}."""
         try:
             body = msgspec.json.decode(await request.read() or b"{}", type=SwipeBody)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
@@ -208,6 +209,7 @@ def add_routes(app: web.Application, readers: SimReaders) -> None:
         return web.json_response({"ok": True})
 
     async def paths(request: web.Request) -> web.Response:
+        """Where the simulated card readers are: the serial pty and the evdev FIFO."""
         return web.json_response(readers.paths())
 
     async def announce(app: web.Application) -> None:

@@ -21,6 +21,38 @@ def raw_post(sim: SimHandle, path: str, body: bytes) -> tuple[int, dict[str, str
         return exc.code, json.loads(exc.read())
 
 
+def raw_get(sim: SimHandle, path: str) -> tuple[int, dict[str, object]]:
+    try:
+        with urllib.request.urlopen(sim.control + path, timeout=5) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_sim_root_lists_every_control_endpoint(sim: SimHandle) -> None:
+    status, answer = raw_get(sim, "/sim/")
+    assert status == 200
+    assert raw_get(sim, "/sim") == (status, answer)
+    endpoints = answer["endpoints"]
+    assert isinstance(endpoints, list)
+    listed = {(e["method"], e["path"]) for e in endpoints}
+    assert {("GET", "/sim/"), ("GET", "/sim/state"), ("POST", "/sim/faults/job"),
+            ("POST", "/sim/faults/device"), ("POST", "/sim/copy"), ("POST", "/sim/submit"),
+            ("POST", "/sim/jobs/{job_id}/cancel-at-device"), ("POST", "/sim/clear"),
+            ("POST", "/sim/counters/wrap"), ("POST", "/sim/swipe"),
+            ("GET", "/sim/readers")} <= listed
+    assert len(listed) == len(endpoints)
+    for e in endpoints:
+        assert set(e) == {"method", "path", "description"}
+        assert e["description"] and "\n" not in e["description"], e
+        # Each one listed is served by its own handler, not the catch-all.
+        path = e["path"].replace("{job_id}", "999")
+        got, reply = (raw_get(sim, path) if e["method"] == "GET"
+                      else raw_post(sim, path, b"{not json"))
+        assert "no control endpoint" not in str(reply.get("error", "")), e
+        assert got in ({200} if e["method"] == "GET" else {200, 400, 404}), (e, got, reply)
+
+
 @pytest.mark.parametrize(("path", "body", "status", "message"), [
     ("/sim/copy", b"{not json", 400, "body is not valid JSON"),
     ("/sim/copy", b'{"pages": "three"}', 400, "invalid request: Expected `int`"),
