@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-REVIEW_NOTE_CONFLICT = "counter delta {delta} and IPP job count {ipp} disagree"
+SNMP_LABEL = "SNMP counter delta"
+IPP_PRINTER_LABEL = "IPP printer counter delta"
+IPP_JOB_LABEL = "IPP job count"
 
 
 @dataclass(frozen=True)
@@ -98,33 +100,80 @@ def decide(ev: Evidence) -> Decision:
     deltas = {"snmp": snmp.value, "ipp_printer": ippc.value}
     ipp = ev.ipp_job_count
 
-    def result(printed: int, source: str, note: str | None = None) -> Decision:
-        review = note is not None
-        charged = ev.estimate if review else printed
+    def result(printed: int, source: str) -> Decision:
+        reason, at = refund_reason(ev, printed)
+        return Decision(printed, False, source, reason, at, None, deltas)
+
+    def review(problem: str) -> Decision:
+        """Charged from the best evidence the device gave, never less than it shows."""
+        counts = review_counts(ev, snmp, ippc)
+        if counts:
+            charged = max(counts.values())
+            basis = (f"charged {_pages(charged)}, the largest of the trusted counts"
+                     if len(counts) > 1 else f"charged {_pages(charged)}, the only trusted count")
+        else:
+            charged = ev.estimate
+            basis = f"charged the estimate of {_pages(charged)}"
         reason, at = refund_reason(ev, charged)
-        return Decision(charged, review, source, reason, at, note, deltas)
+        note = f"{problem}. Compared: {figures(ev, snmp, ippc)}; {basis}"
+        return Decision(charged, True, "review", reason, at, note, deltas)
 
     if ev.unsettled:
-        return result(ev.estimate, "estimate", ev.unsettled)
-    resets = [d.problem for d in (snmp, ippc) if d.reset]
+        return review(ev.unsettled)
+    resets = [str(d.problem) for d in (snmp, ippc) if d.reset]
     if resets:
-        return result(ev.estimate, "estimate", "; ".join(str(p) for p in resets))
+        return review("; ".join(resets))
     trusted = [] if ev.interleaved else [d for d in (snmp, ippc) if d.value is not None]
     exact = [d for d in trusted if not d.granular]
     if ipp is not None and trusted:
         saves_every = ev.snmp.saves_every
         if all(_agrees(d, ipp, saves_every) for d in trusted):
             return result(ipp, "counter+ipp")
-        delta = (exact or trusted)[0].value
-        return result(ev.estimate, "estimate", REVIEW_NOTE_CONFLICT.format(delta=delta, ipp=ipp))
+        return review("the counters and the IPP job count disagree")
     if ipp is not None:
         return result(ipp, "ipp")
     if exact:
         values = {d.value for d in exact}
         if len(values) == 1:
             return result(values.pop() or 0, "counter")
-        return result(ev.estimate, "estimate", f"counters disagree: {sorted(values)}")
+        return review("the two counters disagree")
     if ev.interleaved:
-        note = "another job printed during this one and the device gave no per-job count: "
-        return result(ev.estimate, "estimate", note + ", ".join(ev.interleaved))
-    return result(ev.estimate, "estimate", "no trustworthy page count from the device")
+        return review("another job printed during this one and the device gave no per-job "
+                      "count: " + ", ".join(dict.fromkeys(ev.interleaved)))
+    return review("no trustworthy page count from the device")
+
+
+def review_counts(ev: Evidence, snmp: Delta, ippc: Delta) -> dict[str, int]:
+    """The counts a review may charge from: the per-job count, and the exact counter deltas
+    unless they were reset or another job shared the window (then they hold pages not ours).
+    A counter saved every N pages is only near the truth, so it is not charged from."""
+    counts = {} if ev.interleaved else {
+        label: d.value for label, d in ((SNMP_LABEL, snmp), (IPP_PRINTER_LABEL, ippc))
+        if d.value is not None and not d.granular}
+    if ev.ipp_job_count is not None:
+        counts[IPP_JOB_LABEL] = ev.ipp_job_count
+    return counts
+
+
+def figures(ev: Evidence, snmp: Delta, ippc: Delta) -> str:
+    """Every number the decision compared, each named, for the person who reviews it."""
+    parts = [f"{label} {_delta_text(reading, d)}" for label, reading, d in
+             ((SNMP_LABEL, ev.snmp, snmp), (IPP_PRINTER_LABEL, ev.ipp_printer, ippc))]
+    job = "not reported" if ev.ipp_job_count is None else str(ev.ipp_job_count)
+    parts.append(f"{IPP_JOB_LABEL} {job}")
+    if ev.interleaved:
+        parts.append("other jobs in the window: " + ", ".join(dict.fromkeys(ev.interleaved)))
+    parts.append(f"estimate {ev.estimate}")
+    return ", ".join(parts)
+
+
+def _delta_text(reading: CounterReading, d: Delta) -> str:
+    if d.reset:
+        return f"fell from {reading.before} to {reading.after} (reset)"
+    if d.value is None:
+        return "unknown"
+    return f"{d.value} (saved every {reading.saves_every})" if d.granular else str(d.value)
+
+
+def _pages(count: int) -> str:
+    return f"{count} page" if count == 1 else f"{count} pages"

@@ -181,7 +181,10 @@ async def test_counters_missing_charge_estimate_and_review(agent_env: AgentEnv) 
         result = await release_and_settle(agent_env, "alice", job, api)
     assert printed(agent_env, job) == 4
     assert (result["charged"], result["refunded"], result["review"]) == (40, 0, True)
-    assert result["review_note"] == "no trustworthy page count from the device"
+    assert result["review_note"] == (
+        "no trustworthy page count from the device. Compared: SNMP counter delta unknown, IPP "
+        "printer counter delta unknown, IPP job count not reported, estimate 4; charged the "
+        "estimate of 4 pages")
 
 
 async def test_garbage_snmp_alone_falls_back_to_ipp(agent_env: AgentEnv) -> None:
