@@ -16,6 +16,8 @@ from central.money import MoneyError, format_money, parse_money
 from central.storage.base import StorageError
 from central.storage.sqlite import SqliteLedger
 
+DEFAULT_CURRENCY = "EUR"
+
 
 def _money(text: str) -> int:
     try:
@@ -24,14 +26,24 @@ def _money(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", type=Path, required=True, help="the ledger's SQLite file")
-    common.add_argument("--secret-file", type=Path,
+def _shared_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """The options every command takes. They are accepted before the command and after it:
+    the main parser holds the defaults, and each subcommand's copy leaves the value alone
+    (SUPPRESS) unless given there, so `--db X show ann` and `show ann --db X` both work."""
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--db", type=Path, default=default,
+                        help="the ledger's SQLite file (required)")
+    parser.add_argument("--secret-file", type=Path, default=default,
                         help="server secret for code lookups (default: DB path + .secret;"
                              " created on first run; keep it out of backups of the DB)")
-    common.add_argument("--currency", default="EUR", help="ledger currency for a new DB")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    _shared_options(common, suppress=True)
+    common.add_argument("--currency", default=DEFAULT_CURRENCY, help="ledger currency for a new DB")
     p = argparse.ArgumentParser(prog="pagetally central", description=__doc__)
+    _shared_options(p, suppress=False)
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("serve", parents=[common], help="run the MQTT ledger service")
@@ -95,6 +107,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.db is None:
+        parser.error("the following arguments are required: --db")
+    return args
+
+
+def _ledger(args: argparse.Namespace) -> SqliteLedger:
+    return SqliteLedger(args.db, currency=getattr(args, "currency", DEFAULT_CURRENCY))
+
+
 def _secret(args: argparse.Namespace) -> Path:
     return args.secret_file or args.db.with_name(args.db.name + ".secret")
 
@@ -106,7 +130,7 @@ def serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     password = args.password_file.read_text().strip() if args.password_file else ""
-    ledger = SqliteLedger(args.db, currency=args.currency)
+    ledger = _ledger(args)
     rpc = RpcHandler(ledger, CodeBook.from_file(_secret(args)),
                      LockoutPolicy(args.lockout_failures, args.lockout_window))
     service = CentralService(ledger, rpc, ServiceConfig(
@@ -135,7 +159,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def admin_command(args: argparse.Namespace) -> int:
-    ledger = SqliteLedger(args.db, currency=args.currency)
+    ledger = _ledger(args)
     try:
         cmd = args.command
         sub = getattr(args, f"{cmd}_command", None)
@@ -179,7 +203,7 @@ def admin_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     try:
         return serve(args) if args.command == "serve" else admin_command(args)
     except (OSError, StorageError) as exc:
