@@ -41,12 +41,15 @@ def _shared_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     _shared_options(common, suppress=True)
-    common.add_argument("--currency", default=DEFAULT_CURRENCY, help="ledger currency for a new DB")
+    # Only where a command may create the ledger; an existing ledger keeps its currency.
+    new_db = argparse.ArgumentParser(add_help=False)
+    new_db.add_argument("--currency", default=DEFAULT_CURRENCY,
+                        help=f"ledger currency if this creates the DB (default {DEFAULT_CURRENCY})")
     p = argparse.ArgumentParser(prog="pagetally central", description=__doc__)
     _shared_options(p, suppress=False)
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("serve", parents=[common], help="run the MQTT ledger service")
+    s = sub.add_parser("serve", parents=[common, new_db], help="run the MQTT ledger service")
     s.add_argument("--mqtt-host", default="127.0.0.1")
     s.add_argument("--mqtt-port", type=int, default=1883)
     s.add_argument("--username", default="central", help="MQTT username")
@@ -62,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     user = sub.add_parser("user", help="add or import users").add_subparsers(
         dest="user_command", required=True)
-    a = user.add_parser("add", parents=[common], help="add one user")
+    a = user.add_parser("add", parents=[common, new_db], help="add one user")
     a.add_argument("username")
     a.add_argument("--name", default="", help="display name")
     a.add_argument("--balance", type=_money, default=0, help="starting balance, e.g. 5.00")
@@ -71,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--unrestricted", dest="restricted", action="store_false")
     a.add_argument("--credit-limit", type=_money, default=0)
     a.add_argument("--group", action="append", default=[], dest="groups")
-    i = user.add_parser("import", parents=[common],
+    i = user.add_parser("import", parents=[common, new_db],
                         help="CSV: username,display_name,balance,groups,restricted,"
                              "credit_limit,card")
     i.add_argument("file", type=Path)

@@ -1,10 +1,12 @@
-"""`pagetally central` as an admin types it: where the options may go."""
+"""`pagetally central` as an admin types it: where the options may go, and which ones exist."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from tests.helpers import BIN, ROOT
 
@@ -30,3 +32,23 @@ def test_shared_options_work_before_and_after_the_command(tmp_path: Path) -> Non
     assert Path(secret).exists() and not Path(db + ".secret").exists()
     rc, out = central("show", "ann")
     assert rc == 2 and "the following arguments are required: --db" in out, out
+
+
+@pytest.mark.parametrize("command", [["show"], ["export"], ["code", "set"], ["card", "add"],
+                                     ["balance", "adjust"], ["refund"]])
+def test_currency_is_not_offered_where_it_means_nothing(command: list[str]) -> None:
+    rc, out = central(*command, "--help")
+    assert rc == 0 and "--db" in out, out
+    assert "--currency" not in out, out
+
+
+def test_currency_is_offered_where_a_command_may_create_the_ledger(tmp_path: Path) -> None:
+    for command in (["serve"], ["user", "add"], ["user", "import"]):
+        rc, out = central(*command, "--help")
+        assert rc == 0 and "--currency" in out, (command, out)
+    db = str(tmp_path / "chf.db")
+    assert central("user", "add", "ben", "--currency", "CHF", "--db", db)[0] == 0
+    rc, out = central("show", "ben", "--db", db)
+    assert rc == 0 and "CHF" in out, out
+    rc, out = central("show", "ben", "--db", db, "--currency", "USD")
+    assert rc == 2 and "unrecognized arguments: --currency USD" in out, out
