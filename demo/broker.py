@@ -1,8 +1,9 @@
 """A private Mosquitto for the demo, configured as in production (see docs/mosquitto.md).
 
 Same approach as the tests' broker: a generated mosquitto.conf on a free loopback port, a
-password file made with `mosquitto_passwd`, and an ACL that gives each device its own topic
-root while `central` reads and writes everything under `pagetally/v1/`.
+password file made with `mosquitto_passwd`, an ACL that gives each device its own topic
+root while `central` reads and writes everything under `pagetally/v1/`, and persistence in
+the demo's own folder, so queued QoS 1 messages survive a broker restart.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ def write_config(workdir: Path, port: int, devices: list[str]) -> BrokerFiles:
         files[user].chmod(0o600)
     acl.write_text(DEVICE_ACL)
     acl.chmod(0o600)
+    data = workdir / "data"  # central's session and queued txns survive a broker restart
+    data.mkdir(exist_ok=True)
     conf = workdir / "mosquitto.conf"
     conf.write_text(f"""\
 per_listener_settings false
@@ -65,7 +68,9 @@ acl_file {acl}
 max_queued_messages 100000
 max_inflight_messages 1000
 set_tcp_nodelay true
-persistence false
+persistence true
+persistence_location {data}/
+autosave_interval 60
 user {getpass.getuser()}
 log_dest stdout
 log_type error
