@@ -5,9 +5,9 @@ count, so a queue of people at a busy printer is never locked out. After `free_f
 consecutive failures, the device and the failing secret each wait a doubling time
 (`backoff_base_s`, twice that, ...), capped at `backoff_max_s`. A success clears its own
 secret's count and the device's consecutive failures, but not the device's window of
-failures: a guesser who also knows one good code cannot use it to earn more guesses. Secrets are keyed by an
-HMAC with a key that lives only in memory, so the table never holds a code, nor an
-unsalted hash of one that a 4-digit search would undo.
+failures: a guesser who also knows one good code cannot use it to earn more guesses.
+Secrets are keyed by an HMAC with a key that lives only in memory, so the table never holds
+a code, nor an unsalted hash of one that a 4-digit search would undo.
 """
 
 from __future__ import annotations
