@@ -150,6 +150,19 @@ class AgentEnv:
 
         return await asyncio.wait_for(wait(), timeout)
 
+    @staticmethod
+    async def wait_settled(api: ApiClient, job_key: str, timeout: float = 30.0
+                           ) -> dict[str, Any]:
+        """The job's status once settled or in review, polled: after a restart there is
+        no notification to wait for, as the job may have settled before we subscribed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            status: dict[str, Any] = await api.call("jobs.status", {"job_key": job_key})
+            if status["state"] in ("settled", "review") or loop.time() > deadline:
+                return status
+            await asyncio.sleep(0.1)
+
 
 def make_env(*sim_args: str, extra: str = "", start: bool = True, ppm: float = 1200,
              snmp_profile: str = "pagetally-sim",

@@ -79,8 +79,19 @@ CREATE INDEX txns_outbox ON txns (outbox, seq);
 CREATE INDEX txns_user ON txns (user, seq);
 """
 
+# Which device job a CUPS release printed as. A restarted agent must know its own device
+# job, and must not take one an earlier release already claimed (the same document
+# released twice): held in memory only, both were lost on restart.
+_V2 = """
+ALTER TABLE jobs ADD COLUMN device_job_id INTEGER;
+ALTER TABLE jobs ADD COLUMN device_job_created TEXT;
+ALTER TABLE jobs ADD COLUMN match_doubt TEXT;
+CREATE INDEX jobs_device_job ON jobs (printer, device_job_id) WHERE device_job_id IS NOT NULL;
+"""
+
 MIGRATIONS: list[Migration] = [
     (1, _V1),
+    (2, _V2),
 ]
 
 

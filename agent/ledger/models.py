@@ -54,6 +54,12 @@ class JobRow(NewJob, frozen=True, kw_only=True):
     created_at: str
     updated_at: str
     settled_at: str | None
+    device_job_id: int | None = None
+    """The device job this release printed as, once matched (for CUPS, a new job)."""
+    device_job_created: str | None = None
+    """That job's creation time on the device's clock: printers renumber at power-up."""
+    match_doubt: str | None = None
+    """Why the match is not certain, if it is not: the job then goes to review."""
 
     @property
     def unfinished(self) -> bool:

@@ -131,6 +131,35 @@ class Ledger:
                 job=payloads.job_detail(job, kind="charge"), now=now,
             )  # fmt: skip
 
+    def match_device_job(self, job_key: str, device_job_id: int, created: str | None,
+                         doubt: str | None = None) -> JobRow:
+        """Record which device job the release printed as, with the evidence of the match,
+        in one commit. The first match stands: a second call returns the row unchanged."""
+        with self._write():
+            job = self._job(job_key)
+            if job.device_job_id is not None:
+                return job
+            now = self._now()
+            self._conn.execute(
+                "UPDATE jobs SET device_job_id = ?, device_job_created = ?, match_doubt = ?,"
+                " updated_at = ? WHERE job_key = ?",
+                (device_job_id, created, doubt, now, job_key),
+            )
+            self._insert_evidence(job_key, "poll", {"device_job": device_job_id,
+                                                    "created": created, "doubt": doubt}, now)
+            return self._job(job_key)
+
+    def claimed_device_jobs(self, printer: str, *, but: str, limit: int = 256
+                            ) -> set[tuple[int, str | None]]:
+        """Device jobs other releases on this printer printed as, newest first, by (id,
+        creation time): a later release must never be metered from one of them."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT device_job_id, device_job_created FROM jobs WHERE printer = ?"
+                " AND job_key != ? AND device_job_id IS NOT NULL"
+                " ORDER BY created_at DESC LIMIT ?", (printer, but, limit)).fetchall()
+            return {(int(r[0]), r[1]) for r in rows}
+
     def add_evidence(self, job_key: str, step: Step, data: dict[str, Any]) -> None:
         """Keep an observation (a poll, a counter read) so a review can be reasoned about."""
         with self._write():

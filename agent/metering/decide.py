@@ -42,6 +42,9 @@ class Evidence:
     interleaved: tuple[str, ...] = ()
     stops: tuple[tuple[str, int], ...] = ()
     unsettled: str | None = None
+    doubt: str | None = None
+    """Why the device job may not be this release's (CUPS matching): its count is then
+    not charged from, and the job goes to review."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,8 @@ def decide(ev: Evidence) -> Decision:
 
     if ev.unsettled:
         return review(ev.unsettled)
+    if ev.doubt:
+        return review(ev.doubt)
     resets = [str(d.problem) for d in (snmp, ippc) if d.reset]
     if resets:
         return review("; ".join(resets))
@@ -144,13 +149,14 @@ def decide(ev: Evidence) -> Decision:
 
 
 def review_counts(ev: Evidence, snmp: Delta, ippc: Delta) -> dict[str, int]:
-    """The counts a review may charge from: the per-job count, and the exact counter deltas
-    unless they were reset or another job shared the window (then they hold pages not ours).
+    """The counts a review may charge from: the per-job count (unless the device job may be
+    another's), and the exact counter deltas unless they were reset or another job shared
+    the window (then they hold pages not ours).
     A counter saved every N pages is only near the truth, so it is not charged from."""
     counts = {} if ev.interleaved else {
         label: d.value for label, d in ((SNMP_LABEL, snmp), (IPP_PRINTER_LABEL, ippc))
         if d.value is not None and not d.granular}
-    if ev.ipp_job_count is not None:
+    if ev.ipp_job_count is not None and not ev.doubt:
         counts[IPP_JOB_LABEL] = ev.ipp_job_count
     return counts
 
@@ -160,6 +166,8 @@ def figures(ev: Evidence, snmp: Delta, ippc: Delta) -> str:
     parts = [f"{label} {_delta_text(reading, d)}" for label, reading, d in
              ((SNMP_LABEL, ev.snmp, snmp), (IPP_PRINTER_LABEL, ev.ipp_printer, ippc))]
     job = "not reported" if ev.ipp_job_count is None else str(ev.ipp_job_count)
+    if ev.doubt and ev.ipp_job_count is not None:
+        job += " (of a device job that may be another's)"
     parts.append(f"{IPP_JOB_LABEL} {job}")
     if ev.interleaved:
         parts.append("other jobs in the window: " + ", ".join(dict.fromkeys(ev.interleaved)))

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from agent.metering.holdqueue import HoldQueue
 from agent.metering.probe import DeviceProbe, Reading
@@ -60,7 +59,7 @@ async def follow(
     queue: HoldQueue,
     probe: DeviceProbe,
     queued: JobInfo,
-    released_at: datetime,
+    locate: Callable[[], Awaitable[JobInfo | None]],
     limits: FollowLimits,
     on_progress: Callable[[Progress], None],
     should_cancel: Callable[[], bool],
@@ -68,6 +67,7 @@ async def follow(
     """Poll until the device job is terminal and the printer idle for `idle_polls` readings
     with unchanged counters, as PyKota does, but at sub-second polls.
 
+    `locate` finds the device job the release printed as (None until it appears).
     A job with no progress for `stall_timeout` is cancelled at the device (it then settles
     for what printed); counters that never settle within `settle_timeout` of the job's end
     send it to review."""
@@ -79,8 +79,7 @@ async def follow(
     changed_at = time.monotonic()
     ended_at: float | None = None
     while True:
-        found = await _device_job(queue, queued, released_at, device_job)
-        device_job = found or device_job
+        device_job = await _device_job(locate, queued) or device_job
         reading = await probe.read()
         job = device_job or await queue.queue_job(queued.id)
         now = time.monotonic()
@@ -117,10 +116,10 @@ async def follow(
         await asyncio.sleep(limits.poll_interval)
 
 
-async def _device_job(queue: HoldQueue, queued: JobInfo, released_at: datetime,
-                      known: JobInfo | None) -> JobInfo | None:
+async def _device_job(locate: Callable[[], Awaitable[JobInfo | None]], queued: JobInfo
+                      ) -> JobInfo | None:
     try:
-        return await queue.device_job(queued, released_at, known.id if known else None)
+        return await locate()
     except IppError as exc:
         log.warning("job %d: cannot read the job from the printer: %s", queued.id, exc)
         return None

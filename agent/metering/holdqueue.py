@@ -6,7 +6,7 @@ found by user and name after release, and that device job carries the per-job co
 
 from __future__ import annotations
 
-from collections import deque
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -14,10 +14,26 @@ from agent.metering.history import HISTORY_PAGE, newest_first
 from drivers.ipp.client import IppClient
 from drivers.ipp.models import JobInfo
 
-CLAIMED_KEEP = 64
-"""Device jobs already matched to a CUPS job, by (job-id, creation time): a user releasing
-the same document twice must not have the second copy metered from the first. Job ids
-alone would not do; many printers restart their numbering at power-up."""
+MATCH_SLACK = timedelta(seconds=2)
+"""A forwarded device job may look created a little before the release: printers keep job
+times to the second, and the device clock's offset is known to half a round trip."""
+
+Claimed = set[tuple[int, str | None]]
+"""Device jobs other releases printed as, by (job-id, creation time as `created_key` gives
+it): job ids alone would not do, as many printers restart their numbering at power-up."""
+
+
+def created_key(job: JobInfo) -> str | None:
+    """A device job's creation time as the ledger keeps it beside the job-id."""
+    return job.created_at.isoformat() if job.created_at else None
+
+
+@dataclass(frozen=True)
+class DeviceMatch:
+    """The device job a release printed as; `doubt` says why it may be another's."""
+
+    job: JobInfo
+    doubt: str | None = None
 
 
 class HoldQueue(Protocol):
@@ -28,8 +44,8 @@ class HoldQueue(Protocol):
     async def release(self, job_id: int) -> None: ...
     async def cancel(self, job_id: int) -> None: ...
     async def queue_job(self, job_id: int) -> JobInfo: ...
-    async def device_job(self, queued: JobInfo, released_at: datetime,
-                         known_id: int | None) -> JobInfo | None: ...
+    async def match_device_job(self, queued: JobInfo, released_at: datetime,
+                               claimed: Claimed) -> DeviceMatch | None: ...
 
 
 class DeviceHoldQueue:
@@ -53,9 +69,9 @@ class DeviceHoldQueue:
     async def queue_job(self, job_id: int) -> JobInfo:
         return await self.held.job(job_id)
 
-    async def device_job(self, queued: JobInfo, released_at: datetime,
-                         known_id: int | None) -> JobInfo | None:
-        return await self.held.job(queued.id)
+    async def match_device_job(self, queued: JobInfo, released_at: datetime,
+                               claimed: Claimed) -> DeviceMatch | None:
+        return DeviceMatch(await self.held.job(queued.id))
 
 
 class CupsHoldQueue(DeviceHoldQueue):
@@ -66,31 +82,34 @@ class CupsHoldQueue(DeviceHoldQueue):
     def __init__(self, cups: IppClient, device: IppClient) -> None:
         self.held = cups
         self.printer = device
-        self._claimed: deque[tuple[int, datetime | None]] = deque(maxlen=CLAIMED_KEEP)
 
-    async def device_job(self, queued: JobInfo, released_at: datetime,
-                         known_id: int | None) -> JobInfo | None:
-        """The device job CUPS forwarded ours as: the user's first job of the same name since
-        the release that no earlier job claimed. Its live jobs first, then one page of its
-        newest completed ones; the whole history only from a printer that does not list
-        them newest first."""
-        if known_id is not None:
-            return await self.printer.job(known_id)
-        since = released_at - timedelta(seconds=2)
-        found = self._first_match(await self.printer.jobs("not-completed", user=queued.user),
-                                  queued, since)
-        if found is None:
-            page = await self.printer.jobs("completed", user=queued.user, limit=HISTORY_PAGE)
-            if len(page) == HISTORY_PAGE and not newest_first(page):
-                page = await self.printer.jobs("completed", user=queued.user)
-            found = self._first_match(page, queued, since)
-        if found is not None:
-            self._claimed.append((found.id, found.created_at))
-        return found
+    async def match_device_job(self, queued: JobInfo, released_at: datetime,
+                               claimed: Claimed) -> DeviceMatch | None:
+        """The device job CUPS forwarded ours as: the user's job of the same name created
+        since the release that no other release claimed, from its live jobs and one page of
+        its newest completed ones (the whole history from a printer that does not list them
+        newest first). Two such jobs are a doubt, for review: both lists are read, so a job
+        that finished while the agent was down is not missed beside a live one."""
+        live = await self.printer.jobs("not-completed", user=queued.user)
+        done = await self.printer.jobs("completed", user=queued.user, limit=HISTORY_PAGE)
+        if len(done) == HISTORY_PAGE and not newest_first(done):
+            done = await self.printer.jobs("completed", user=queued.user)
+        seen = {(j.id, created_key(j)): j for j in (*live, *done)}  # the later read wins
+        return pick_device_job(list(seen.values()), queued, released_at - MATCH_SLACK, claimed)
 
-    def _first_match(self, jobs: list[JobInfo], queued: JobInfo, since: datetime
-                     ) -> JobInfo | None:
-        candidates = [j for j in jobs
-                      if j.name == queued.name and (j.id, j.created_at) not in self._claimed
-                      and (j.created_at or datetime.now(UTC)) >= since]
-        return min(candidates, key=lambda j: j.id) if candidates else None
+
+def pick_device_job(jobs: list[JobInfo], queued: JobInfo, since: datetime,
+                    claimed: Claimed) -> DeviceMatch | None:
+    """The lowest-numbered unclaimed job of the same name created since `since`."""
+    candidates = sorted((j for j in jobs
+                         if j.name == queued.name and (j.id, created_key(j)) not in claimed
+                         and (j.created_at or datetime.now(UTC)) >= since),
+                        key=lambda j: j.id)
+    if not candidates:
+        return None
+    doubt = None
+    if len(candidates) > 1:
+        ids = ", ".join(f"#{j.id}" for j in candidates)
+        doubt = (f"{len(candidates)} device jobs of {queued.user} named {queued.name!r} "
+                 f"appeared after the release ({ids}); job #{candidates[0].id} was taken")
+    return DeviceMatch(candidates[0], doubt)

@@ -25,7 +25,7 @@ from agent.metering.follower import (
     follow,
 )
 from agent.metering.history import interleaved_jobs
-from agent.metering.holdqueue import HoldQueue
+from agent.metering.holdqueue import HoldQueue, created_key
 from agent.metering.probe import DeviceProbe
 from agent.metering.status import job_status
 from agent.pricing import PriceTable
@@ -159,9 +159,28 @@ class Meter:
         st = self.settings
         limits = FollowLimits(st.poll_interval, st.idle_polls, st.settle_timeout,
                               st.stall_timeout)
-        return await follow(self.queue, self.probe, queued, released_at, limits=limits,
-                            on_progress=on_progress,
+        return await follow(self.queue, self.probe, queued,
+                            lambda: self._locate(row.job_key, queued, released_at),
+                            limits=limits, on_progress=on_progress,
                             should_cancel=lambda: row.job_key in self._cancel)
+
+    async def _locate(self, job_key: str, queued: JobInfo, released_at: datetime
+                      ) -> JobInfo | None:
+        """The device job this release printed as. The match is in the ledger as soon as it
+        is made, so a restarted agent follows the same job, and no later release can take
+        it: the same document released twice is never metered from the other copy."""
+        row = self.ledger.job(job_key)
+        if row.device_job_id is not None:
+            return await self.queue.printer.job(row.device_job_id)
+        claimed = self.ledger.claimed_device_jobs(row.printer, but=job_key)
+        match = await self.queue.match_device_job(queued, released_at, claimed)
+        if match is None:
+            return None
+        self.ledger.match_device_job(job_key, match.job.id, created_key(match.job),
+                                     match.doubt)
+        if match.doubt:
+            log.warning("job %s: %s; it goes to review", job_key, match.doubt)
+        return match.job
 
     async def _interleaved(self, row: JobRow, result: FollowResult) -> list[str]:
         """Other jobs in our window. Listing them costs two Get-Jobs, so they are asked only
@@ -176,6 +195,7 @@ class Meter:
             return []
 
     async def _settle(self, row: JobRow, result: FollowResult) -> None:
+        row = self.ledger.job(row.job_key)  # with its device job, matched while following
         evidence = self._evidence(row, result)
         decision = decide(evidence)
         if decision.source not in WINDOW_IRRELEVANT:
@@ -209,6 +229,7 @@ class Meter:
             interleaved=tuple(result.interleaved),
             stops=tuple(result.stops),
             unsettled=result.unsettled,
+            doubt=row.match_doubt,
         )
 
     def _publish_result(self, job_key: str) -> None:
@@ -232,6 +253,8 @@ def _evidence_json(ev: Evidence, decision: Decision, result: FollowResult,
         "interleaved": list(ev.interleaved),
         "stops": [list(s) for s in ev.stops],
         "source": decision.source,
+        "device_job": result.job.id,
+        "match_doubt": ev.doubt,
         "problems": list(result.last.problems),
         "device_clock_offset_s": clock_offset,
     }

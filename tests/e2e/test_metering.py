@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -222,12 +221,7 @@ async def test_kill9_at_each_step_settles_exactly_once(agent_env: AgentEnv, step
     assert agent.proc.wait(timeout=30) == -9
     env.start_agent()
     async with env.client(login="alice") as api:
-        status = await api.call("jobs.status", {"job_key": ticket["job_key"]})
-        for _ in range(300):
-            if status["state"] in ("settled", "review"):
-                break
-            await asyncio.sleep(0.1)
-            status = await api.call("jobs.status", {"job_key": ticket["job_key"]})
+        status = await env.wait_settled(api, ticket["job_key"])
         summary = await api.call("account.summary")
     assert printed(env, job) == 5
     assert (status["state"], status["charged"], status["refunded"]) == ("settled", 50, 0)

@@ -101,3 +101,34 @@ async def test_device_clock_behind_still_finds_the_forwarded_job(cups_queue: Add
         assert (result["charged"], result["refunded"], result["review"]) == (30, 0, False)
     finally:
         env.stop()
+
+
+async def test_same_document_twice_with_a_kill_mid_second_job(cups_queue: AddQueue) -> None:
+    """Chaos run: 1 page, then 5 pages of the same title; the agent killed while following
+    the second. The restarted agent took the first job's device job for the second (charged
+    0.15 for 5 pages): which device job belongs to which release must survive a restart."""
+    env = make_env(start=False, ppm=120)
+    try:
+        queue = start_cups_agent(env, cups_queue)
+        async with IppClient(queue.uri) as cups:
+            ids = [await cups.print_job(pdf(pages), name="same.pdf", user="alice",
+                                        document_format="application/pdf", hold=True,
+                                        impressions=pages) for pages in (1, 5)]
+        async with env.client(login="alice") as api:
+            [first] = await api.call("jobs.release", {"ids": [ids[0]]})
+            results = [await env.wait_result(api, first["job_key"])]
+            [second] = await api.call("jobs.release", {"ids": [ids[1]]})
+            env.sim_client.wait_for(lambda s: len(s["jobs"]) == 2 and s["jobs"][1]["printed"],
+                                    what="the second job printing")
+        assert env.agent is not None
+        env.agent.kill9()
+        env.sim_client.wait_for(lambda s: s["jobs"][1]["state"] == "completed",
+                                what="the second job done while the agent is down")
+        env.start_agent()
+        async with env.client(login="alice") as api:
+            results.append(await env.wait_settled(api, second["job_key"]))
+        assert [j["printed"] for j in env.sim_client.state()["jobs"]] == [1, 5]
+        assert [(r["charged"], r["refunded"], r["review"]) for r in results] == [
+            (10, 0, False), (50, 0, False)]
+    finally:
+        env.stop()

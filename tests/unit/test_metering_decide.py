@@ -168,3 +168,12 @@ def test_a_review_never_charges_less_than_a_trusted_count(
     if ipp is None and (interleaved or other is None) and d.deltas["snmp"] is None:
         assert d.printed == estimate
     assert d.review_note is not None and f"estimate {estimate}" in d.review_note
+
+
+def test_a_doubtful_device_job_match_is_reviewed_and_its_count_not_charged() -> None:
+    """The device job may be another release's: never settle from another job's count."""
+    d = decide(ev(estimate=5, ipp_job_count=1, interleaved=("same.pdf #12 (5)",),
+                  snmp=CounterReading(0, 6), doubt="2 device jobs named 'same.pdf'"))
+    assert (d.printed, d.review) == (5, True)
+    assert d.review_note is not None
+    assert "IPP job count 1 (of a device job that may be another's)" in d.review_note

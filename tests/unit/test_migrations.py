@@ -147,3 +147,19 @@ def test_sqlite_header_with_garbage_body_is_refused(tmp_path: Path) -> None:
     path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 200)
     with pytest.raises(SchemaError, match="cannot use the ledger database"):
         Ledger(path, device="d", site="s")
+
+
+def test_a_version_1_ledger_upgrades_with_its_jobs(tmp_path: Path) -> None:
+    """An agent updated mid-job: the v1 row resumes with no device job matched yet."""
+    conn = sqlite3.connect(tmp_path / "l.db")
+    migrate(conn, "l.db", MIGRATIONS[:1])
+    conn.execute("INSERT INTO jobs (job_key, printer, source, queue_job_id, user, name,"
+                 " impressions, color, duplex, estimate, state, created_at, updated_at)"
+                 " VALUES ('k', 'p', 'cups', 4, 'alice', 'a.pdf', 2, 0, 0, 20, 'following',"
+                 " 't', 't')")
+    conn.commit()
+    conn.close()
+    with Ledger(tmp_path / "l.db", device="d", site="s") as ledger:
+        [row] = ledger.unfinished()
+        assert (row.job_key, row.device_job_id, row.match_doubt) == ("k", None, None)
+        assert ledger.match_device_job("k", 9, None).device_job_id == 9
