@@ -33,6 +33,7 @@ class DeviceBody(msgspec.Struct, forbid_unknown_fields=True):
     toner_low: bool | None = None
     ipp_counters: bool | None = None
     clock_offset: float | None = None
+    snmp_drop_gets: int | None = None
 
 
 class CopyBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -136,6 +137,8 @@ def add_routes(app: web.Application, engine: Engine) -> None:
             engine.faults.ipp_counters = body.ipp_counters
         if body.clock_offset is not None:
             engine.faults.clock_offset = body.clock_offset
+        if body.snmp_drop_gets is not None:
+            engine.faults.snmp_drop_gets = max(0, body.snmp_drop_gets)
         if body.offline is not None:
             engine.set_offline(body.offline)
         return web.json_response({"ok": True, "faults": engine.truth()["faults"]})

@@ -458,6 +458,7 @@ class Engine:
                 "paper_out": self.faults.paper_out,
                 "ipp_counters": self.faults.ipp_counters,
                 "clock_offset": self.faults.clock_offset,
+                "snmp_drop_gets": self.faults.snmp_drop_gets,
             },
             "jobs": [j.to_json() for j in self.jobs.values()],
         }

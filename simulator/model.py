@@ -50,6 +50,9 @@ class DeviceFaults:
     # Seconds the device's wall clock is off true time (negative: behind), as on printers
     # nobody set up. Moves printer-current-time and every date-time-at-* attribute.
     clock_offset: float = 0.0
+    # SNMP GET requests to drop before answering again, as a printer that misses one and
+    # answers the manager's retry seconds later.
+    snmp_drop_gets: int = 0
 
 
 @dataclass

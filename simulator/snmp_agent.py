@@ -62,6 +62,9 @@ class LiveInstrumentation(AbstractMibInstrumController):
         return build_view(self.engine, self.alerts, mode)
 
     def read_variables(self, *var_binds: VarBind, **context: Any) -> list[VarBind]:
+        if self.engine.faults.snmp_drop_gets > 0:
+            self.engine.faults.snmp_drop_gets -= 1
+            raise _DropRequest("snmp fault snmp_drop_gets: request dropped")
         view = self._view()
         return [(name, view.get(tuple(name))) for name, _ in var_binds]
 

@@ -111,7 +111,7 @@ class Meter:
                 self.ledger.abandon(row.job_key, "canceled before release")
                 self._publish_result(row.job_key)
                 return False
-            reading = await self.probe.read()
+            reading = await self.probe.snapshot()
             self.ledger.add_evidence(row.job_key, "snapshot", reading.to_json())
             crashpoint("snapshot")
             await self.queue.release(row.queue_job_id)

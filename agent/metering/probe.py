@@ -14,6 +14,11 @@ from drivers.snmp.reader import SnmpReader
 
 log = logging.getLogger("pagetally.metering")
 
+PAIR_SPREAD_S = 0.5
+"""SNMP and IPP answers further apart than this are not one instant: a page may have printed
+between them (a printer that answers SNMP only on a retry, seconds later)."""
+PAIR_TRIES = 3
+
 CLOCK_NOTE_S = 5.0
 """A device clock off ours by more than this is logged, and again each time it moves by
 as much: worth a technician's look, though metering reads job times on the device's clock."""
@@ -28,8 +33,19 @@ class Reading:
     reasons: tuple[str, ...]
     problems: tuple[str, ...]
     at: float
+    """When the reading began, before either request went out: a job's window starts here,
+    so nothing printed while the two answers came back can fall outside it."""
     clock_offset: float | None = None
     """Seconds the device's clock is ahead of ours (negative: behind); None if it has none."""
+    ipp_at: float | None = None
+    snmp_at: float | None = None
+    """When each source answered (None: it did not), kept as evidence of the instant."""
+
+    @property
+    def spread(self) -> float:
+        """Seconds from the start of the reading to the last answer."""
+        return max((t for t in (self.ipp_at, self.snmp_at) if t is not None),
+                   default=self.at) - self.at
 
     @property
     def idle(self) -> bool:
@@ -54,14 +70,28 @@ class DeviceProbe:
         """The device clock's offset as last read; None until a read carries one."""
         self._noted_offset = 0.0
 
+    async def snapshot(self) -> Reading:
+        """The counters before a release, as one instant: SNMP and IPP are asked together,
+        and a pair whose answers came back more than PAIR_SPREAD_S apart is read again as a
+        pair, so neither counter can include a page the other missed. A source that does
+        not answer at all is not retried here: its counter is simply unknown."""
+        reading = await self.read()
+        for _ in range(PAIR_TRIES - 1):
+            if reading.spread <= PAIR_SPREAD_S or None in (reading.ipp_at, reading.snmp_at):
+                break
+            log.info("SNMP and IPP answered %.1f s apart; reading both again", reading.spread)
+            reading = await self.read()
+        return reading
+
     async def read(self) -> Reading:
         problems: list[str] = []
+        started = time.time()
         snap_task = asyncio.create_task(self.snmp.read()) if self.snmp else None
-        offset = None
+        offset = ipp_at = snmp_at = None
         try:
-            sent = time.time()
             printer = await self.ipp.printer()
-            offset = clock_offset(printer.current_time, sent, time.time())
+            ipp_at = time.time()
+            offset = clock_offset(printer.current_time, started, ipp_at)
             ipp_total, state = printer.impressions_completed, printer.state.name.lower()
             reasons = tuple(printer.state_reasons)
         except IppError as exc:
@@ -76,8 +106,10 @@ class DeviceProbe:
             snmp_life, snmp_status = snap.life_count, snap.printer_status
             if snap.problem:
                 problems.append(snap.problem)
+            if snap.reachable:
+                snmp_at = time.time() - (time.monotonic() - snap.read_at)
         return Reading(snmp_life, ipp_total, state, snmp_status, reasons, tuple(problems),
-                       time.time(), offset)
+                       started, offset, ipp_at, snmp_at)
 
     def _note_clock(self, offset: float) -> None:
         if abs(offset - self._noted_offset) < CLOCK_NOTE_S:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -35,6 +37,21 @@ async def release_with_copy_during(env: AgentEnv, name: str, pages: int = 6,
         result = await env.wait_result(api, ticket["job_key"])
     assert (printed(env, job), sim.job(copy)["printed"]) == (pages, copy_pages)
     return result, job, copy
+
+
+def step_evidence(env: AgentEnv, job_key: str, step: str) -> dict[str, Any]:
+    """What the agent recorded at one step of the job, read from its ledger as an auditor
+    would: the last record of that step."""
+    with sqlite3.connect(f"file:{env.dir}/ledger.db?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT data FROM evidence WHERE job_key = ? AND step = ?"
+                          " ORDER BY id", (job_key, step)).fetchall()
+    assert rows, f"no {step} evidence for job {job_key}"
+    return dict(json.loads(rows[-1][0]))
+
+
+def final_evidence(env: AgentEnv, job_key: str) -> dict[str, Any]:
+    """The evidence the agent settled the job on."""
+    return step_evidence(env, job_key, "final")
 
 
 def printed(env: AgentEnv, job_id: int) -> int:

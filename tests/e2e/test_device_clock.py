@@ -6,22 +6,10 @@ clock, and the agent must still see which jobs printed inside a job's window.
 
 from __future__ import annotations
 
-import json
-import sqlite3
-from typing import Any
-
 import pytest
 
 from tests.agent_env import AgentEnv
-from tests.e2e.conftest import release_with_copy_during
-
-
-def final_evidence(env: AgentEnv, job_key: str) -> dict[str, Any]:
-    """The evidence the agent settled the job on, read from its ledger as an auditor would."""
-    with sqlite3.connect(f"file:{env.dir}/ledger.db?mode=ro", uri=True) as db:
-        [(data,)] = db.execute("SELECT data FROM evidence WHERE job_key = ? AND step = 'final'",
-                               (job_key,)).fetchall()
-    return dict(json.loads(data))
+from tests.e2e.conftest import final_evidence, release_with_copy_during
 
 
 async def test_copy_is_seen_with_the_device_clock_behind(agent_env: AgentEnv) -> None:
