@@ -13,6 +13,15 @@ only then acknowledges the txn messages to the broker (paho manual ack). So:
   (Sending the PUBACK right after the commit is not enough: paho queues acks beyond its
   in-flight window, the PUBACK overtakes them, and a crash then loses the ack for good.)
 
+The broker may go at any moment, and central outlives it. Every publish and PUBACK is
+guarded: paho raises for a publish made while it has no connection, and that only means
+"not at the broker", never the end of the service. A message whose answer the broker did not
+take, or that came on a connection which has since gone (`generation`, bumped on every
+connect and disconnect), is not PUBACKed: the broker redelivers it after the reconnect (or,
+if the broker lost its state, the terminal's outbox sends it again), and it is answered
+"duplicate". The worker stops waiting for PUBACKs as soon as the connection goes, and says
+so in one plain line per batch.
+
 Who sent a txn: MQTT does not tell a subscriber the publisher's username. The broker ACL
 (`pattern write pagetally/v1/+/%u/#`) makes the topic's device level equal the device's
 username, and central rejects a txn whose payload site/device differs from its topic.
@@ -88,6 +97,18 @@ class Inbound:
     correlation: bytes | None = None
 
 
+@dataclass(frozen=True)
+class _NotSent:
+    """paho refused a publish outright (it raised); nothing went towards the broker."""
+
+    reason: str
+
+
+# What was published in answer to one inbound message: nothing (None), or paho's handle.
+Answer = mqtt.MQTTMessageInfo | _NotSent | None
+Outcome = Literal["taken", "lost", "late"]
+
+
 @dataclass
 class _Decoded:
     message: Inbound
@@ -114,6 +135,10 @@ def _txn_id_of(payload: bytes) -> str | None:
         return None
 
 
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 class CentralService:
     """Owns one paho client and drives the ledger from one worker thread."""
 
@@ -123,7 +148,9 @@ class CentralService:
         self.config = config
         self.inbox: queue.Queue[Inbound] = queue.Queue()
         self.ready = threading.Event()
-        self._generation = 0
+        self._generation = 0  # the connection messages came on; see _puback
+        self._link = threading.Lock()
+        self._stopping = False
         self._since = dt.datetime.now(dt.UTC)
         self._status_topic = central_status_topic(config.client_id)
         self.client = self._make_client()
@@ -152,11 +179,12 @@ class CentralService:
         if reason.is_failure:
             log.error("the broker refused the connection: %s", reason)
             return
-        self._generation += 1
+        with self._link:
+            self._generation += 1
         log.info("connected to the broker at %s:%d", self.config.host, self.config.port)
         client.subscribe([(TXN_SHARED_SUBSCRIPTION, SubscribeOptions(qos=1)),
                           (RPC_SHARED_SUBSCRIPTION, SubscribeOptions(qos=1))])
-        client.publish(self._status_topic, self._status(True), qos=1, retain=True)
+        self._publish(self._status_topic, self._status(True), retain=True)
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: list[Any],
                       _p: Any) -> None:
@@ -168,7 +196,12 @@ class CentralService:
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any,
                        _p: Any) -> None:
-        log.warning("lost the broker connection (%s); reconnecting", reason)
+        with self._link:  # PUBACKs for what came on this connection are void from now on
+            self._generation += 1
+        if self._stopping:
+            log.info("disconnected from the broker")
+        else:
+            log.warning("lost the broker connection (%s); reconnecting", reason)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         kind: Literal["txn", "rpc"] = "rpc" if msg.topic.endswith("/rpc/req") else "txn"
@@ -189,9 +222,14 @@ class CentralService:
 
     def stop(self) -> None:
         """Say goodbye properly: offline status (retained), then a clean disconnect."""
+        self._stopping = True
         if self.client.is_connected():
-            self.client.publish(self._status_topic, self._status(False), qos=1,
-                                retain=True).wait_for_publish(2.0)
+            info = self._publish(self._status_topic, self._status(False), retain=True)
+            if isinstance(info, mqtt.MQTTMessageInfo):
+                try:
+                    info.wait_for_publish(2.0)
+                except (ValueError, RuntimeError):
+                    log.warning("the broker went before it took our offline status")
         self.client.disconnect()
         self.client.loop_stop()
 
@@ -215,9 +253,9 @@ class CentralService:
         txns = [m for m in batch if m.kind == "txn"]
         if txns:
             self._ingest(txns)
-        for message in batch:
-            if message.kind == "rpc":
-                self._answer(message)
+        rpcs = [m for m in batch if m.kind == "rpc"]
+        if rpcs:
+            self._puback_when_published([(m, self._answer(m)) for m in rpcs], "rpc")
 
     def _decode(self, message: Inbound) -> _Decoded:
         item = _Decoded(message)
@@ -244,31 +282,75 @@ class CentralService:
             item.result = result
             if result.status == "rejected":
                 item.reason = result.reason
-        sent: list[tuple[Inbound, mqtt.MQTTMessageInfo | None]] = []
+        sent: list[tuple[Inbound, Answer]] = []
         for item in items:  # the commit is done; now tell the device, then the broker
-            info = None
+            answer: Answer = None
             if item.reason is not None:
-                info = self._reject(item)
+                answer = self._reject(item)
             if item.result is not None:
-                info = self._send_ack(item, item.result)
-            sent.append((item.message, info))
-        self._puback_when_published(sent)
+                answer = self._send_ack(item, item.result)
+            sent.append((item.message, answer))
+        self._puback_when_published(sent, "txn")
 
-    def _puback_when_published(self,
-                               sent: list[tuple[Inbound, mqtt.MQTTMessageInfo | None]]) -> None:
-        """PUBACK each message once what we published for it is at the broker."""
+    def _puback_when_published(self, sent: list[tuple[Inbound, Answer]],
+                               kind: Literal["txn", "rpc"]) -> None:
+        """PUBACK each message once what we published for it is at the broker; leave the rest
+        unacknowledged, to be redelivered and answered again."""
         deadline = time.monotonic() + self.config.publish_timeout_s
-        for message, info in sent:
-            if info is not None:
-                with contextlib.suppress(ValueError, RuntimeError):  # not queued: not published
-                    info.wait_for_publish(max(0.0, deadline - time.monotonic()))
-                if not info.is_published():
-                    log.warning("the broker did not take our answer in time; it will"
-                                " redeliver the request and we will answer again")
-                    continue
-            self._puback(message)
+        lost = late = 0
+        for message, answer in sent:
+            outcome = self._taken(answer, message.generation, deadline)
+            if outcome == "taken" and self._puback(message):
+                continue
+            if outcome == "late":
+                late += 1
+            else:
+                lost += 1
+        what = (f"acks for {_plural(lost, 'txn')}" if kind == "txn"
+                else f"answers to {_plural(lost, 'rpc request')}")
+        if lost and kind == "txn":
+            log.warning("broker connection lost while publishing the %s; they are committed,"
+                        " and will be redelivered and acked as duplicates", what)
+        elif lost:
+            log.warning("broker connection lost while publishing the %s; they will be"
+                        " redelivered and answered again", what)
+        if late:
+            log.warning("the broker did not take our answers to %s in time; it will"
+                        " redeliver them and we will answer again",
+                        _plural(late, "txn" if kind == "txn" else "rpc request"))
 
-    def _reject(self, item: _Decoded) -> mqtt.MQTTMessageInfo | None:
+    def _taken(self, answer: Answer, generation: int, deadline: float) -> Outcome:
+        """Whether the broker took our answer to a message that came on connection
+        `generation`: "lost" as soon as that connection is gone (its PUBACK can no longer be
+        sent) or paho could not publish, "late" at the deadline."""
+        if isinstance(answer, _NotSent):
+            return "lost"
+        while True:
+            try:
+                if answer is None or answer.is_published():
+                    return "taken"
+            except (ValueError, RuntimeError):  # paho never sent it: there was no connection
+                return "lost"
+            if generation != self._generation or not self.client.is_connected():
+                return "lost"
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "late"
+            with contextlib.suppress(ValueError, RuntimeError):
+                answer.wait_for_publish(min(left, 0.05))
+
+    def _publish(self, where: str, payload: bytes, *, retain: bool = False,
+                 properties: Properties | None = None) -> mqtt.MQTTMessageInfo | _NotSent:
+        """Publish at QoS 1. Never raises: with no connection paho keeps the message and sends
+        it after the reconnect, and `_taken` finds out that it is not at the broker yet."""
+        try:
+            return self.client.publish(where, payload, qos=1, retain=retain,
+                                       properties=properties)
+        except (ValueError, RuntimeError, OSError) as exc:
+            log.warning("could not publish on %s: %s", where, exc)
+            return _NotSent(str(exc))
+
+    def _reject(self, item: _Decoded) -> Answer:
         log.warning("rejected txn %s from %s/%s: %s", item.txn_id or "(no usable txn_id)",
                     item.site, item.device, item.reason)
         self.ledger.record_rejection(item.txn_id, item.site, item.device, item.reason or "",
@@ -277,33 +359,42 @@ class CentralService:
             return self._send_ack(item, ApplyResult(item.txn_id, "rejected", 0, item.reason))
         return None
 
-    def _send_ack(self, item: _Decoded, result: ApplyResult) -> mqtt.MQTTMessageInfo:
+    def _send_ack(self, item: _Decoded, result: ApplyResult) -> Answer:
         ack = AckPayload(uuid.UUID(result.txn_id), result.status, result.balance,
                          result.reason[:500] if result.reason else None)
-        return self.client.publish(topic(item.site, item.device, "ack"), encode(ack), qos=1)
+        return self._publish(topic(item.site, item.device, "ack"), encode(ack))
 
-    def _puback(self, message: Inbound) -> None:
-        """Acknowledge to the broker, unless the message came on an older connection."""
-        if message.qos > 0 and message.generation == self._generation:
-            self.client.ack(message.mid, message.qos)
+    def _puback(self, message: Inbound) -> bool:
+        """Acknowledge to the broker, unless the message came on a connection that has gone
+        (a PUBACK must not reach the next connection, where the broker may have given its
+        packet id to another message). The lock orders this against `_on_disconnect`: a
+        PUBACK queued before the bump is dropped with the old connection's packets."""
+        if message.qos == 0:
+            return True
+        with self._link:
+            if message.generation != self._generation:
+                return False
+            try:
+                return self.client.ack(message.mid, message.qos) == mqtt.MQTT_ERR_SUCCESS
+            except (ValueError, RuntimeError, OSError) as exc:
+                log.warning("could not acknowledge a message to the broker: %s", exc)
+                return False
 
-    def _answer(self, message: Inbound) -> None:
+    def _answer(self, message: Inbound) -> Answer:
+        """Answer one rpc request; None when it is ignored (nothing to publish)."""
         try:
             where = parse_topic(message.topic)
         except TopicError as exc:
             log.warning("ignored an rpc request: %s", exc)
-            self._puback(message)
-            return
+            return None
         expected = topic(where.site, where.device, "rpc/res")
         if message.response_topic not in (None, expected):
             log.warning("ignored an rpc request from %s/%s: it asked for the answer on %r,"
                         " but a device only gets answers on %r", where.site, where.device,
                         message.response_topic, expected)
-            self._puback(message)
-            return
+            return None
         response = self.rpc.handle(message.payload, where.site, where.device)
         props = Properties(PacketTypes.PUBLISH)
         if message.correlation is not None:
             props.CorrelationData = message.correlation
-        info = self.client.publish(expected, encode(response), qos=1, properties=props)
-        self._puback_when_published([(message, info)])
+        return self._publish(expected, encode(response), properties=props)
