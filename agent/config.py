@@ -126,8 +126,9 @@ def _prices(prices: Any, currency: str, where: str) -> Any:
     if not isinstance(prices, dict):
         return prices  # msgspec reports the wrong type
     prices = dict(prices)
-    if "job_fee" in prices:
-        prices["job_fee"] = _money(prices["job_fee"], currency, where, ["prices", "job_fee"])
+    for key in ("job_fee", "uncounted_deposit"):
+        if key in prices:
+            prices[key] = _money(prices[key], currency, where, ["prices", key])
     media = prices.get("media")
     if isinstance(media, dict):
         converted: dict[str, Any] = {}

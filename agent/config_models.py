@@ -62,6 +62,8 @@ class PrinterConfig(Section):
     hold_source: Literal["device", "cups"] = "device"
     hold_uri: str = ""
     tls_fingerprint: str = ""
+    max_document_mb: Annotated[int, msgspec.Meta(ge=1, le=1024)] = 64
+    document_timeout_s: Seconds = 30.0
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.ipp_uri)

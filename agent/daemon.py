@@ -13,6 +13,7 @@ from agent.accounts import Balances
 from agent.api.protocol import ApiError
 from agent.api.server import ApiServer
 from agent.config import AgentConfig
+from agent.documents import DocumentLimits, DocumentPages
 from agent.identity.accounts import LocalAccounts
 from agent.identity.directory import AccountDirectory
 from agent.identity.policy import CodePolicy
@@ -51,10 +52,14 @@ class Agent:
                                retries=cfg.metering.snmp_retries) \
             if cfg.printer.snmp_host else None
         self.queue_ipp: IppClient | None = None
+        self.documents: DocumentPages | None = None
         self.queue: HoldQueue
         if cfg.printer.hold_source == "cups":
             self.queue_ipp = IppClient(cfg.printer.hold_uri, timeout=timeout)
-            self.queue = CupsHoldQueue(self.queue_ipp, self.device_ipp)
+            self.documents = DocumentPages(self.queue_ipp, DocumentLimits(
+                max_bytes=cfg.printer.max_document_mb * 2**20,
+                timeout_s=cfg.printer.document_timeout_s))
+            self.queue = CupsHoldQueue(self.queue_ipp, self.device_ipp, self.documents)
         else:
             self.queue = DeviceHoldQueue(self.device_ipp)
         self.probe = DeviceProbe(self.device_ipp, self.snmp)
@@ -128,6 +133,8 @@ class Agent:
                 await task
         await self.api.close()
         self.sessions.close()
+        if self.documents is not None:
+            await self.documents.close()
         for client in (self.device_ipp, self.queue_ipp):
             if client is not None:
                 await client.close()

@@ -7,6 +7,7 @@ from typing import Any
 from agent.accounts import Balances
 from agent.api.protocol import ApiError
 from agent.denial import check_credit
+from agent.estimate import Estimate, estimate, two_sided
 from agent.ledger import JobInFlight
 from agent.ledger.models import NewJob
 from agent.metering.holdqueue import HoldQueue
@@ -27,9 +28,9 @@ class JobsApi:
         self.balances = balances
         self.currency = currency
 
-    def estimate(self, job: JobInfo) -> int:
-        return self.prices.cost(job.impressions or 0, color=job.color,
-                                duplex=job.sides.startswith("two-sided"), media=job.media)
+    def estimate(self, job: JobInfo) -> Estimate:
+        """Its price, or a deposit when nobody could count its pages."""
+        return estimate(job, self.prices)
 
     async def held(self, user: str) -> list[JobInfo]:
         try:
@@ -43,18 +44,20 @@ class JobsApi:
         return [self._held_json(job) for job in await self.held(user) if job.id not in busy]
 
     def _held_json(self, job: JobInfo) -> dict[str, Any]:
-        estimate = self.estimate(job)
+        est = self.estimate(job)
         return {
             "id": job.id,
             "name": job.name,
             "submitted_at": job.created_at.isoformat() if job.created_at else None,
-            "pages": job.impressions,
+            "pages": est.pages,
+            "impressions": est.impressions if est.kind == "counted" else None,
             "copies": job.copies,
             "color": job.color,
-            "duplex": job.sides.startswith("two-sided"),
+            "duplex": two_sided(job.sides),
             "media": job.media,
-            "estimate": estimate,
-            "estimate_text": format_money(estimate, self.currency),
+            "estimate": est.cost,
+            "estimate_text": format_money(est.cost, self.currency),
+            "estimate_kind": est.kind,
         }
 
     async def release(self, user: str, ids: list[int] | None) -> list[dict[str, Any]]:
@@ -70,16 +73,17 @@ class JobsApi:
                            {"ids": missing})
         if not wanted:
             raise ApiError("not-found", "You have no held jobs")
-        total = sum(self.estimate(held[i]) for i in wanted)
-        check_credit(await self.balances.credit(user), total, self.currency)
+        estimates = {i: self.estimate(held[i]) for i in wanted}
+        check_credit(await self.balances.credit(user), sum(e.cost for e in estimates.values()),
+                     self.currency,
+                     deposit=sum(e.cost for e in estimates.values() if e.kind == "deposit"))
         out = []
         for job_id in wanted:
-            job = held[job_id]
+            job, est = held[job_id], estimates[job_id]
             new = NewJob(printer=self.printer, source=self.queue.source,  # type: ignore[arg-type]
                          queue_job_id=job.id, user=user, name=job.name,
-                         impressions=job.impressions or 0, color=job.color,
-                         duplex=job.sides.startswith("two-sided"), media=job.media,
-                         estimate=self.estimate(job))
+                         impressions=est.impressions, color=job.color,
+                         duplex=two_sided(job.sides), media=job.media, estimate=est.cost)
             try:
                 job_key = self.meter.enqueue(new)
             except JobInFlight as exc:  # a second panel released it a moment ago

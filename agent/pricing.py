@@ -2,7 +2,8 @@
 
 A table holds a per-impression price for mono/colour × simplex/duplex per media size, with a
 `default` media used for any size it does not list, and an optional fee per job. An empty
-table (no media at all) is a free printer: every job costs 0.
+table (no media at all) is a free printer: every job costs 0. A job whose pages cannot be
+counted is held for a deposit instead of its price.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import re
 import msgspec
 
 DEFAULT_MEDIA = "default"
+DEPOSIT_IMPRESSIONS = 10
+"""Without `uncounted_deposit`, a job of unknown size holds the price of this many impressions
+of its kind: a sum in the printer's own currency and price level, and 0 on a free printer."""
 
 # PWG 5101.1 self-describing media names: class_size-name_dimensions ('iso_a4_210x297mm').
 _PWG_MEDIA = re.compile(r"[a-z0-9]+_([a-z0-9.\-]+)_[0-9.]+x[0-9.]+(mm|in)")
@@ -50,10 +54,13 @@ class PriceTable(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
     media: dict[str, MediaPrices] = {}
     job_fee: int = 0
+    uncounted_deposit: int | None = None
 
     def __post_init__(self) -> None:
         if self.job_fee < 0:
             raise ValueError("job_fee must not be negative")
+        if self.uncounted_deposit is not None and self.uncounted_deposit < 0:
+            raise ValueError("uncounted_deposit must not be negative")
         if self.media and DEFAULT_MEDIA not in self.media:
             raise ValueError(
                 "media needs a 'default' entry, used for sizes the table does not list"
@@ -65,7 +72,7 @@ class PriceTable(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     @property
     def free(self) -> bool:
         """True when no price is set, so the printer charges nothing."""
-        return not self.media and self.job_fee == 0
+        return not self.media and self.job_fee == 0 and not self.uncounted_deposit
 
     def prices_for(self, media: str | None) -> MediaPrices | None:
         """The prices for this media, the default ones, or None for a free printer."""
@@ -86,6 +93,14 @@ class PriceTable(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
         prices = self.prices_for(media)
         per_page = 0 if prices is None else prices.per_impression(color=color, duplex=duplex)
         return impressions * per_page + self.job_fee
+
+    def deposit(self, *, color: bool, duplex: bool, media: str | None) -> int:
+        """What a job holds when its pages cannot be counted: `uncounted_deposit`, or else the
+        price of DEPOSIT_IMPRESSIONS impressions of its kind. Pricing such a job at 0 let it
+        pass every credit check (issue 10)."""
+        if self.uncounted_deposit is not None:
+            return self.uncounted_deposit
+        return self.cost(DEPOSIT_IMPRESSIONS, color=color, duplex=duplex, media=media)
 
 
 def media_key(name: str) -> str:

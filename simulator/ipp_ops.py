@@ -12,6 +12,7 @@ from collections.abc import Callable
 from drivers.ipp import build as b
 from drivers.ipp.codec import IppGroup, IppMessage
 from drivers.ipp.tags import GroupTag, Operation, Status, ValueTag
+from drivers.pagecount import count_pages
 from simulator.engine import Engine, SimError
 from simulator.ipp_job_attrs import (
     DEFAULT_GET_JOBS,
@@ -30,7 +31,6 @@ from simulator.ipp_printer_attrs import (
 from simulator.ipp_request import KEYWORD_OR_NAME, Ctx, IppFail, select, target_job_id
 from simulator.ipp_ticket import check_document, read_ticket
 from simulator.model import SimJob
-from simulator.pages import count_pages
 
 _SIM_ERRORS = {
     "not-found": Status.CLIENT_ERROR_NOT_FOUND,

@@ -48,6 +48,15 @@ JobRetryInterval 1
   JobPrivateValues none
   SubscriptionPrivateAccess all
   SubscriptionPrivateValues none
+  # As docs/config.md tells sites to let the agent (user "pagetally") read held jobs'
+  # documents. In the default policy: with CUPS 2.4.2 a queue's printer-op-policy made no
+  # difference to CUPS-Get-Document (tried).
+  <Limit CUPS-Get-Document>
+    AuthType None
+    Require user @OWNER pagetally
+    Order deny,allow
+    Deny from all
+  </Limit>
   <Limit All>
     Order allow,deny
     Allow from 127.0.0.1

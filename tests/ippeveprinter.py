@@ -30,7 +30,7 @@ import os
 import sys
 
 sys.path.insert(0, {root!r})
-from simulator.pages import count_pages
+from drivers.pagecount import count_pages
 
 path = sys.argv[1]
 with open(path, "rb") as f:

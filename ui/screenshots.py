@@ -42,6 +42,9 @@ JOBS = [
      "pages": 38, "copies": 2, "color": False, "duplex": True, "media": "A4",
      "estimate": 760, "estimate_text": "7.60",
      "submitted_at": (NOW - timedelta(days=1, hours=2)).isoformat()},
+    {"id": 14, "name": "Label sheet (printer driver output)", "pages": None, "copies": 1,
+     "color": False, "duplex": False, "media": "A4", "estimate": 200, "estimate_text": "2.00",
+     "estimate_kind": "deposit", "submitted_at": (NOW - timedelta(minutes=1)).isoformat()},
 ]
 RELEASES = [{"id": 11, "job_key": "k11", "estimate": 600, "estimate_text": "6.00"},
             {"id": 12, "job_key": "k12", "estimate": 10, "estimate_text": "0.10"}]

@@ -6,10 +6,13 @@ found by user and name after release, and that device job carries the per-job co
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from agent.documents import DocumentPages
+from agent.estimate import job_impressions
 from agent.metering.history import HISTORY_PAGE, newest_first
 from drivers.ipp.client import IppClient
 from drivers.ipp.models import JobInfo
@@ -79,9 +82,20 @@ class CupsHoldQueue(DeviceHoldQueue):
 
     source = "cups"
 
-    def __init__(self, cups: IppClient, device: IppClient) -> None:
+    def __init__(self, cups: IppClient, device: IppClient,
+                 documents: DocumentPages | None = None) -> None:
         self.held = cups
         self.printer = device
+        self.documents = documents or DocumentPages(cups)
+
+    async def held_jobs(self, user: str) -> list[JobInfo]:
+        """The user's held jobs, each with the impressions its documents count to, or None
+        where they cannot be counted: CUPS counts no pages of a held job, and a client's
+        job-impressions is only its word."""
+        jobs = await self.held.held_jobs(user)
+        pages = await asyncio.gather(*(self.documents.pages(job) for job in jobs))
+        return [replace(job, impressions=None if n is None else job_impressions(n, job.copies))
+                for job, n in zip(jobs, pages, strict=True)]
 
     async def match_device_job(self, queued: JobInfo, released_at: datetime,
                                claimed: Claimed) -> DeviceMatch | None:

@@ -25,3 +25,12 @@ class IppRefused(IppError):
 
 class IppProtocolError(IppError):
     """The printer answered, but not with a valid IPP response."""
+
+
+class IppDocumentTooLarge(IppError):
+    """A job's document is larger than the caller will read; nothing of it is kept."""
+
+    def __init__(self, job_id: int, limit: int) -> None:
+        self.job_id = job_id
+        self.limit = limit
+        super().__init__(f"the document of job {job_id} is larger than {limit:,} bytes")

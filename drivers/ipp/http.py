@@ -15,6 +15,7 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import h11
@@ -29,6 +30,16 @@ MAX_ANSWER = 8 * 2**20
 IDLE_REUSE_S = 4.0
 """Reuse a kept-alive connection only this long: servers drop idle ones after some seconds, and
 a request sent into a connection the server is closing is lost. The agent polls more often."""
+
+
+class BodySink(Protocol):
+    """Where a large answer's body goes as it arrives, instead of into memory."""
+
+    def write(self, data: bytes, /) -> object:
+        """Take the next bytes of the body; raising stops the read and drops the connection."""
+
+    def reset(self) -> None:
+        """Forget what was written: the request is being sent again on a fresh connection."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +89,10 @@ class HttpConnection:
     def close(self) -> None:
         self.writer.close()
 
-    async def exchange(self, request: h11.Request, body: bytes, where: str) -> HttpAnswer:
+    async def exchange(self, request: h11.Request, body: bytes, where: str, *,
+                       sink: BodySink | None = None, limit: int = MAX_ANSWER) -> HttpAnswer:
+        """Send one request and read its answer: the body in memory, or into `sink` (then the
+        answer's body is empty). More than `limit` bytes of body is a protocol error."""
         wire = self.h11.send(request) + self.h11.send(h11.Data(data=body)) \
             + self.h11.send(h11.EndOfMessage())
         self.writer.write(wire)
@@ -103,10 +117,13 @@ class HttpConnection:
                 head = event
             elif isinstance(event, h11.Data):
                 size += len(event.data)
-                if size > MAX_ANSWER:
+                if size > limit:
                     raise IppProtocolError(
-                        f"{where} sent an answer over {MAX_ANSWER // 2**20} MB; not reading it")
-                chunks.append(bytes(event.data))
+                        f"{where} sent an answer over {_size(limit)}; not reading it")
+                if sink is None:
+                    chunks.append(bytes(event.data))
+                else:
+                    sink.write(bytes(event.data))
             elif isinstance(event, h11.EndOfMessage):
                 break
             elif isinstance(event, h11.ConnectionClosed):
@@ -137,27 +154,32 @@ class HttpPool:
         self._pinned = parse_fingerprint(tls_fingerprint) if tls_fingerprint else None
         self._tls: ssl.SSLContext | None = None
 
-    async def post(self, body: bytes, content_type: str, *, idempotent: bool) -> HttpAnswer:
+    async def post(self, body: bytes, content_type: str, *, idempotent: bool,
+                   sink: BodySink | None = None, limit: int = MAX_ANSWER,
+                   timeout: float | None = None) -> HttpAnswer:
         """Send one request. A reused connection that the server closed before reading it is
         retried on a fresh one, but only for an idempotent request: a Release-Job sent twice
-        must not be possible."""
+        must not be possible. `sink`, `limit` and `timeout` (the pool's by default) are for
+        answers larger than a printer's attributes: a job's document."""
+        timeout = self.timeout if timeout is None else timeout
         request = h11.Request(method="POST", target=self.endpoint.path, headers=[
             ("Host", self.endpoint.host_header), ("User-Agent", USER_AGENT),
             ("Content-Type", content_type), ("Content-Length", str(len(body))),
         ])
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(timeout):
                 conn, reused = await self._take()
                 try:
-                    answer = await self._exchange(conn, request, body)
+                    answer = await self._exchange(conn, request, body, sink, limit)
                 except IppUnreachable:
                     if not (reused and idempotent):
                         raise
+                    if sink is not None:
+                        sink.reset()
                     conn = await self._open()
-                    answer = await self._exchange(conn, request, body)
+                    answer = await self._exchange(conn, request, body, sink, limit)
         except TimeoutError as exc:
-            raise IppUnreachable(f"{self.where} did not answer within {self.timeout:g} s"
-                                 ) from exc
+            raise IppUnreachable(f"{self.where} did not answer within {timeout:g} s") from exc
         self._give_back(conn)
         return answer
 
@@ -166,10 +188,10 @@ class HttpPool:
         for conn in idle:
             conn.close()
 
-    async def _exchange(self, conn: HttpConnection, request: h11.Request, body: bytes
-                        ) -> HttpAnswer:
+    async def _exchange(self, conn: HttpConnection, request: h11.Request, body: bytes,
+                        sink: BodySink | None, limit: int) -> HttpAnswer:
         try:
-            return await conn.exchange(request, body, self.where)
+            return await conn.exchange(request, body, self.where, sink=sink, limit=limit)
         except ConnectionError as exc:
             conn.close()
             raise IppUnreachable(f"lost the connection to {self.where}: {_reason(exc)}"
@@ -221,6 +243,10 @@ class HttpPool:
             self._idle.append(conn)
         else:
             conn.close()
+
+
+def _size(n: int) -> str:
+    return f"{n // 2**20} MB" if n >= 2**20 else f"{n} bytes"
 
 
 def _reason(exc: OSError) -> str:

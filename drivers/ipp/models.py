@@ -35,11 +35,22 @@ class JobInfo:
     created_at: datetime | None
     processing_at: datetime | None
     completed_at: datetime | None
+    documents: int | None = None
+    """number-of-documents: a job made with Create-Job may have several."""
 
     @property
     def terminal(self) -> bool:
         """Canceled, aborted or completed: nothing more will print."""
         return self.state >= JobState.CANCELED
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """One document of a job, as CUPS-Get-Document describes it; its bytes went elsewhere."""
+
+    number: int
+    format: str
+    size: int
 
 
 @dataclass(frozen=True)
@@ -107,6 +118,7 @@ def job_from_group(group: IppGroup) -> JobInfo:
         created_at=_date(group.value("date-time-at-creation")),
         processing_at=_date(group.value("date-time-at-processing")),
         completed_at=_date(group.value("date-time-at-completed")),
+        documents=_int(group.value("number-of-documents")),
     )
 
 

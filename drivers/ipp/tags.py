@@ -78,6 +78,8 @@ class Operation(IntEnum):
     GET_PRINTER_ATTRIBUTES = 0x000B
     HOLD_JOB = 0x000C
     RELEASE_JOB = 0x000D
+    CUPS_GET_DOCUMENT = 0x4027
+    """A CUPS extension (spec-ipp.html): a job's document follows the answer."""
 
 
 class Status(IntEnum):
@@ -85,6 +87,8 @@ class Status(IntEnum):
     OK_IGNORED_OR_SUBSTITUTED_ATTRIBUTES = 0x0001
     CLIENT_ERROR_BAD_REQUEST = 0x0400
     CLIENT_ERROR_FORBIDDEN = 0x0401
+    CLIENT_ERROR_NOT_AUTHENTICATED = 0x0402
+    CLIENT_ERROR_NOT_AUTHORIZED = 0x0403
     CLIENT_ERROR_NOT_POSSIBLE = 0x0404
     CLIENT_ERROR_NOT_FOUND = 0x0406
     CLIENT_ERROR_GONE = 0x0407

@@ -25,10 +25,14 @@ CHECKED, UNCHECKED = "\u2611", "\u2610"
 
 
 def job_details(job: dict[str, Any]) -> str:
-    """One line: when it was sent, pages, colour and sides, in the user's words."""
-    pages, copies = int(job.get("pages", 0)), int(job.get("copies", 1) or 1)
-    if copies > 1:
-        count = strings.JOBS_COPIES.format(pages=pages, copies=copies)
+    """One line: when it was sent, pages, colour and sides, in the user's words. A job whose
+    pages could not be counted says so, and that its figure is a deposit held until it
+    prints, not its price."""
+    pages, copies = job.get("pages"), int(job.get("copies", 1) or 1)
+    if job.get("estimate_kind") == "deposit" or pages is None:
+        count = strings.JOBS_PAGES_UNKNOWN.format(amount=job.get("estimate_text", ""))
+    elif copies > 1:
+        count = strings.JOBS_COPIES.format(pages=int(pages), copies=copies)
     else:
         count = strings.JOBS_PAGE if pages == 1 else strings.JOBS_PAGES.format(pages=pages)
     return "  \u00b7  ".join((
