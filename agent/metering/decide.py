@@ -45,6 +45,8 @@ class Evidence:
     doubt: str | None = None
     """Why the device job may not be this release's (CUPS matching): its count is then
     not charged from, and the job goes to review."""
+    deposit: bool = False
+    """Nobody counted the job's pages (`estimate` is 0): a deposit was held at release."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,9 @@ class Decision:
     at_page: int | None = None
     review_note: str | None = None
     deltas: dict[str, int | None] = field(default_factory=dict)
+    at_estimate: bool = False
+    """A review with no trusted count: the job keeps what was charged at release (for a job
+    whose pages nobody counted, the deposit), not the price of `printed`."""
 
 
 def counter_delta(reading: CounterReading, estimate: int) -> Delta:
@@ -116,10 +121,11 @@ def decide(ev: Evidence) -> Decision:
                      if len(counts) > 1 else f"charged {_pages(charged)}, the only trusted count")
         else:
             charged = ev.estimate
-            basis = f"charged the estimate of {_pages(charged)}"
+            basis = ("kept the deposit held at release, as nobody counted the job's pages"
+                     if ev.deposit else f"charged the estimate of {_pages(charged)}")
         reason, at = refund_reason(ev, charged)
         note = f"{problem}. Compared: {figures(ev, snmp, ippc)}; {basis}"
-        return Decision(charged, True, "review", reason, at, note, deltas)
+        return Decision(charged, True, "review", reason, at, note, deltas, not counts)
 
     if ev.unsettled:
         return review(ev.unsettled)

@@ -202,8 +202,8 @@ class Meter:
             result.interleaved = await self._interleaved(row, result)
             evidence = replace(evidence, interleaved=tuple(result.interleaved))
             decision = decide(evidence)
-        cost = self.prices.cost(decision.printed, color=row.color, duplex=row.duplex,
-                                media=row.media)
+        cost = row.estimate if decision.at_estimate else self.prices.cost(
+            decision.printed, color=row.color, duplex=row.duplex, media=row.media)
         self.ledger.settle(row.job_key, printed=decision.printed, actual_cost=cost,
                            reason=decision.reason, review=decision.review,
                            review_note=decision.review_note,
@@ -230,6 +230,7 @@ class Meter:
             stops=tuple(result.stops),
             unsettled=result.unsettled,
             doubt=row.match_doubt,
+            deposit=row.impressions == 0 and row.estimate > 0,  # 0 pages cost 0: a deposit
         )
 
     def _publish_result(self, job_key: str) -> None:

@@ -121,3 +121,23 @@ async def test_uncountable_jobs_hold_the_deposit(cups_queue: AddQueue) -> None:
                                      "deposit": DEPOSIT}
     finally:
         env.stop()
+
+
+async def test_a_deposit_job_the_printer_cannot_count_keeps_the_deposit(
+        cups_queue: AddQueue) -> None:
+    """Nothing counted the pages, and the printer reports no count: the review keeps the
+    deposit rather than refunding it all (a review must not charge 0 for pages printed)."""
+    env = make_env(start=False, ppm=6000)
+    try:
+        queue = start(env, cups_queue)
+        env.sim_client.device(snmp="garbage", ipp_counters=False)
+        job = await hold(queue, "alice", "driver-output.prn", GARBAGE,
+                         fmt="application/octet-stream")
+        async with env.client(login="alice") as api:
+            [ticket] = await api.call("jobs.release", {"ids": [job]})
+            result = await env.wait_result(api, ticket["job_key"])
+        assert (result["review"], result["charged"], result["refunded"]) == (True, DEPOSIT, 0)
+        assert result["review_note"].endswith(
+            "kept the deposit held at release, as nobody counted the job's pages")
+    finally:
+        env.stop()

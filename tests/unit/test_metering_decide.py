@@ -177,3 +177,13 @@ def test_a_doubtful_device_job_match_is_reviewed_and_its_count_not_charged() -> 
     assert (d.printed, d.review) == (5, True)
     assert d.review_note is not None
     assert "IPP job count 1 (of a device job that may be another's)" in d.review_note
+
+
+def test_a_deposit_job_in_review_with_nothing_counted_keeps_the_deposit() -> None:
+    d = decide(ev(estimate=0, deposit=True))
+    assert (d.printed, d.review, d.at_estimate) == (0, True, True)
+    assert d.review_note is not None
+    assert d.review_note.endswith("kept the deposit held at release, as nobody counted the "
+                                  "job's pages")
+    counted = decide(ev(estimate=0, deposit=True, ipp_job_count=4, snmp=CounterReading(0, 5)))
+    assert (counted.printed, counted.review, counted.at_estimate) == (5, True, False)
