@@ -131,9 +131,10 @@ def decide(ev: Evidence) -> Decision:
         return review(ev.unsettled)
     if ev.doubt:
         return review(ev.doubt)
-    resets = [str(d.problem) for d in (snmp, ippc) if d.reset]
-    if resets:
-        return review("; ".join(resets))
+    resets = [name for name, d in (("SNMP", snmp), ("IPP printer", ippc)) if d.reset]
+    if resets:  # the figures below say from what to what: one sentence, not one per counter
+        which = "both page counters were" if len(resets) == 2 else f"the {resets[0]} counter was"
+        return review(f"{which} reset during the job")
     trusted = [] if ev.interleaved else [d for d in (snmp, ippc) if d.value is not None]
     exact = [d for d in trusted if not d.granular]
     if ipp is not None and trusted:

@@ -50,9 +50,19 @@ def test_counter_reset_goes_to_review_charged_from_the_job_count() -> None:
     d = decide(ev(estimate=0, ipp_job_count=8, snmp=CounterReading(5000, 10)))
     assert (d.printed, d.review, d.source) == (8, True, "review")
     assert d.review_note == (
-        "counter went down from 5000 to 10: reset. Compared: SNMP counter delta fell from "
+        "the SNMP counter was reset during the job. Compared: SNMP counter delta fell from "
         "5000 to 10 (reset), IPP printer counter delta unknown, IPP job count 8, estimate 0; "
         "charged 8 pages, the only trusted count")
+
+
+def test_both_counters_reset_is_said_once_with_each_figure() -> None:
+    """A newcomer saw the reset sentence twice, once per counter, neither named."""
+    d = decide(ev(estimate=6, ipp_job_count=6, snmp=CounterReading(900, 4),
+                  ipp_printer=CounterReading(880, 4, bits=None)))
+    assert d.review_note == (
+        "both page counters were reset during the job. Compared: SNMP counter delta fell "
+        "from 900 to 4 (reset), IPP printer counter delta fell from 880 to 4 (reset), IPP job "
+        "count 6, estimate 6; charged 6 pages, the only trusted count")
 
 
 def test_conflict_charges_the_largest_count_and_names_every_number() -> None:
