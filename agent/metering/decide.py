@@ -47,6 +47,8 @@ class Evidence:
     not charged from, and the job goes to review."""
     deposit: bool = False
     """Nobody counted the job's pages (`estimate` is 0): a deposit was held at release."""
+    stalled: bool = False
+    """The agent cancelled the job after it made no progress: not the user's doing."""
 
 
 @dataclass(frozen=True)
@@ -92,9 +94,9 @@ def refund_reason(ev: Evidence, printed: int) -> tuple[str, int | None]:
         return "never-started", None
     if "job-canceled-at-device" in reasons:
         return "canceled-at-device", printed
-    if ev.job_state == "canceled":
+    if ev.job_state == "canceled" and not ev.stalled:
         return "canceled-by-user", printed
-    if ev.job_state == "aborted":
+    if ev.job_state in ("aborted", "canceled"):
         for kind, at in ev.stops:
             if kind in {"jam", "paper-out"}:
                 return kind, at

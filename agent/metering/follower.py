@@ -36,6 +36,9 @@ class FollowResult:
     stops: list[tuple[str, int]] = field(default_factory=list)
     interleaved: list[str] = field(default_factory=list)
     unsettled: str | None = None
+    stalled: bool = False
+    """We cancelled the job because it made no progress: the device then calls it
+    canceled by the user, which the user did not do."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ async def follow(
     stops: list[tuple[str, int]] = []
     still, previous = 0, None
     device_job: JobInfo | None = None
-    cancel_sent = False
+    cancel_sent = stall_cancel = False
     changed_at = time.monotonic()
     ended_at: float | None = None
     while True:
@@ -89,7 +92,7 @@ async def follow(
                         queued.id, limits.stall_timeout)
         if (should_cancel() or stalled) and not cancel_sent and not job.terminal:
             await _cancel(queue, queued, device_job)
-            cancel_sent = True
+            cancel_sent, stall_cancel = True, not should_cancel()
         done = job.impressions_completed or 0
         stop = next((STOP_REASONS[r] for r in (*job.state_reasons, *reading.reasons)
                      if r in STOP_REASONS), None)
@@ -108,10 +111,11 @@ async def follow(
                 reading.counters() == previous.counters())
             still = still + 1 if quiet else 0
             if still >= limits.idle_polls:
-                return FollowResult(job, reading, stops)
+                return FollowResult(job, reading, stops, stalled=stall_cancel)
             if now - ended_at > limits.settle_timeout:
                 note = f"counters did not settle within {limits.settle_timeout:.0f} s"
-                return FollowResult(job, reading, stops, unsettled=note)
+                return FollowResult(job, reading, stops, unsettled=note,
+                                    stalled=stall_cancel)
         previous = reading
         await asyncio.sleep(limits.poll_interval)
 

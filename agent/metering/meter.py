@@ -229,6 +229,7 @@ class Meter:
             interleaved=tuple(result.interleaved),
             stops=tuple(result.stops),
             unsettled=result.unsettled,
+            stalled=result.stalled,
             doubt=row.match_doubt,
             deposit=row.impressions == 0 and row.estimate > 0,  # 0 pages cost 0: a deposit
         )

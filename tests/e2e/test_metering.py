@@ -242,6 +242,8 @@ async def test_stalled_job_is_cancelled_and_settled_for_what_printed(
     assert printed(env, job) == 2
     assert (result["charged"], result["refunded"], result["review"]) == (20, 30, False)
     assert env.sim_client.job(job)["state"] == "canceled"
+    # The agent cancelled it, not the user: the statement names the jam it was stuck at.
+    assert (result["reason"], result["reason_text"]) == ("jam", "Paper jam at page 2")
 
 
 async def test_a_job_being_released_is_not_listed_or_released_twice(

@@ -197,3 +197,12 @@ def test_a_deposit_job_in_review_with_nothing_counted_keeps_the_deposit() -> Non
                                   "job's pages")
     counted = decide(ev(estimate=0, deposit=True, ipp_job_count=4, snmp=CounterReading(0, 5)))
     assert (counted.printed, counted.review, counted.at_estimate) == (5, True, False)
+
+
+def test_a_job_the_agent_cancelled_for_a_stall_is_not_canceled_by_the_user() -> None:
+    stuck = ev(job_state="canceled", job_reasons=("job-canceled-by-user",), ipp_job_count=2,
+               snmp=CounterReading(0, 2), stops=(("jam", 2),), stalled=True)
+    assert (decide(stuck).reason, decide(stuck).at_page) == ("jam", 2)
+    silent = ev(job_state="canceled", job_reasons=("job-canceled-by-user",), ipp_job_count=2,
+                snmp=CounterReading(0, 2), stalled=True)
+    assert decide(silent).reason == "aborted"
