@@ -102,15 +102,15 @@ class Agent:
         return accounts, LedgerBalances(accounts.credit, self.ledger)
 
     def _notify(self, method: str, params: dict[str, Any]) -> None:
-        """Panel notifications; also the moments central may hear something new."""
-        if self.central is not None:
-            if method.startswith("job."):
-                self.central.kick()
-            elif method == "printer":
-                self.central.publish_printer(params)
+        """Panel notifications; the printer's view also goes to its retained topic."""
+        if self.central is not None and method == "printer":
+            self.central.publish_printer(params)
         self.api.notify(method, params)
 
     async def start(self) -> None:
+        if self.central is not None:  # money written wakes the outbox, from any thread
+            loop, kick = asyncio.get_running_loop(), self.central.kick
+            self.ledger.on_money = lambda: loop.call_soon_threadsafe(kick)
         self._register()
         await self.api.start()
         self._tasks = [asyncio.create_task(self.meter.run(), name="meter"),

@@ -70,6 +70,10 @@ class Ledger:
         self._lock = threading.RLock()
         self.db = open_database(path)
         self._conn: sqlite3.Connection = self.db.conn
+        self.on_money: Callable[[], None] | None = None
+        """Called after each commit that wrote a txn, from the thread that committed: the
+        outbox wakes because money was written, whatever the step that wrote it."""
+        self._money_written = False
 
     def close(self) -> None:
         with self._lock:
@@ -373,6 +377,7 @@ class Ledger:
     def _write(self) -> Iterator[None]:
         """One IMMEDIATE transaction: takes the write lock up front, so no upgrade deadlock."""
         with self._lock:
+            self._money_written = False
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
@@ -386,6 +391,8 @@ class Ledger:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 raise
+            if self._money_written and self.on_money is not None:
+                self.on_money()
 
     def _now(self) -> str:
         return (
@@ -430,6 +437,7 @@ class Ledger:
         reason: str | None, note: str, job: dict[str, Any], now: str,
     ) -> Txn:  # fmt: skip
         txn_id = str(uuid6.uuid7())
+        self._money_written = True
         self._conn.execute(
             "INSERT INTO txns (txn_id, seq, job_key, kind, type, user, amount, currency, reason,"
             " note, occurred_at, job_json)"

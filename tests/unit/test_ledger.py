@@ -360,3 +360,23 @@ def test_reason_text_sentences() -> None:
     assert reason_text("completed") == "Printed"
     # abandon() may store a sentence instead of a code: it is shown as written.
     assert reason_text("Release failed: printer offline") == "Release failed: printer offline"
+
+
+def test_every_commit_that_writes_money_wakes_the_outbox_once(ledger: Ledger) -> None:
+    """The outbox is woken by the ledger, not by the name of a panel notification."""
+    woken: list[int] = []
+    ledger.on_money = lambda: woken.append(len(ledger.pending_outbox()))
+    key = ledger.start_job(new_job(), {})
+    ledger.add_evidence(key, "poll", {"n": 1})
+    assert woken == []  # no money yet
+    ledger.mark_released(key, {})
+    ledger.mark_released(key, {})  # the same charge again: nothing new written
+    assert woken == [1]  # once, and after the commit: the txn is already readable
+    settle(ledger, key, printed=4, cost=40)
+    ledger.add_adjustment("alice", 50, "goodwill")
+    ledger.add_copy_charge("copy-1", user="alice", printer="mfd-1", impressions=2, cost=20)
+    assert woken == [1, 2, 3, 4]
+    with pytest.raises(ValueError):
+        ledger.add_adjustment("alice", 0, "nothing")
+    ledger.mark_acked([(t.txn_id, "applied", 0) for t in ledger.pending_outbox()])
+    assert woken == [1, 2, 3, 4]  # acks and refusals write no new money
