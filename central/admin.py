@@ -1,7 +1,8 @@
 """Admin operations behind `pagetally central ...`: accounts, codes, cards, money, reports.
 
-Every money change is a ledger transaction (type "adjustment" or "refund") applied through
-the same `apply_txn` as the devices' txns, so a balance always equals the sum of its rows.
+Every money change is a posting (type "adjustment" or "refund") with its origin ("admin",
+"import" or "refund"), applied once by its id in the same ledger as the devices' txns, so a
+balance always equals the sum of its rows, and none of them poses as a device.
 """
 
 from __future__ import annotations
@@ -15,18 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-import msgspec
 import uuid6
 
 from central.codes import CodeBook, check_code, generate_code, normalise_card
 from central.money import MoneyError, format_money, parse_money
 from central.storage.base import Account, ApplyResult, Ledger, StorageError, TxnRecord
-from contract import JobInfo, TxnPayload
-from contract.payloads import TxnType
+from central.storage.records import Origin, Posting, PostingType
 
-ADMIN_SITE, ADMIN_DEVICE = "central", "admin"
 EXPORT_COLUMNS = ("txn_id", "date", "username", "transacted_by", "type", "system_note",
-                  "comment", "amount", "balance", "site", "device", "job_id", "refund_of")
+                  "comment", "amount", "balance", "site", "device", "job_id", "refund_of",
+                  "origin")
 
 
 class AdminError(Exception):
@@ -37,26 +36,29 @@ def operator() -> str:
     return f"admin:{getpass.getuser()}"
 
 
-def post(ledger: Ledger, user: str, type_: TxnType, amount: int, *, note: str, comment: str,
-         job: JobInfo | None = None, refund_of: str | None = None) -> ApplyResult:
-    txn = TxnPayload(uuid.UUID(str(uuid6.uuid7())), ADMIN_SITE, ADMIN_DEVICE, type_, user, amount,
-                     ledger.currency, dt.datetime.now(dt.UTC), job=job, note=note,
-                     comment=comment, refund_of=uuid.UUID(refund_of) if refund_of else None)
-    result = ledger.apply_txn(txn, operator())
+def post(ledger: Ledger, user: str, type_: PostingType, amount: int, *, note: str,
+         comment: str, origin: Origin = "admin", job_json: str | None = None,
+         refund_of: str | None = None) -> ApplyResult:
+    posting = Posting(str(uuid.UUID(str(uuid6.uuid7()))), user, amount, origin, operator(),
+                      note, comment, type=type_, occurred_at=dt.datetime.now(dt.UTC),
+                      job_json=job_json, refund_of=refund_of)
+    result = ledger.post([posting])[0]
     if result.status != "applied":
         raise AdminError(result.reason or f"the ledger answered {result.status}")
     return result
 
 
 def add_user(ledger: Ledger, username: str, display_name: str, balance: int, *,
-             restricted: bool, credit_limit: int, groups: Sequence[str]) -> Account:
+             restricted: bool, credit_limit: int, groups: Sequence[str],
+             origin: Origin = "admin") -> Account:
     try:
         ledger.add_account(username, display_name or username, restricted=restricted,
                            credit_limit=credit_limit, groups=groups)
     except StorageError as exc:
         raise AdminError(str(exc)) from None
     if balance:
-        post(ledger, username, "adjustment", balance, note="Initial balance", comment="")
+        post(ledger, username, "adjustment", balance, note="Initial balance", comment="",
+             origin=origin)
     account = ledger.get_account(username)
     assert account is not None
     return account
@@ -86,7 +88,7 @@ def _bool(text: str) -> bool | None:
     raise ValueError(f"{text!r} is not yes or no")
 
 
-def read_import(stream: TextIO) -> list[ImportRow]:
+def read_import(stream: TextIO, currency: str = "EUR") -> list[ImportRow]:
     """Parse and check the whole file first, so a bad line changes nothing."""
     reader = csv.DictReader(stream)
     if not reader.fieldnames or "username" not in reader.fieldnames:
@@ -99,10 +101,11 @@ def read_import(stream: TextIO) -> list[ImportRow]:
                 raise ValueError("the username is empty")
             card = normalise_card(get("card")) if get("card") else None
             rows.append(ImportRow(line, get("username"), get("display_name"),
-                                  parse_money(get("balance") or "0"),
+                                  parse_money(get("balance") or "0", currency),
                                   [g for g in get("groups").replace("|", ";").split(";") if g],
                                   _bool(get("restricted")),
-                                  parse_money(get("credit_limit")) if get("credit_limit")
+                                  parse_money(get("credit_limit"), currency)
+                                  if get("credit_limit")
                                   else None, card, frozenset(k for k, v in raw.items() if v)))
         except (ValueError, MoneyError) as exc:
             errors.append(f"line {line}: {exc}")
@@ -118,11 +121,11 @@ def import_users(ledger: Ledger, stream: TextIO) -> tuple[int, int]:
     money moves only through `balance adjust`, so the ledger keeps its history.
     """
     created = updated = 0
-    for row in read_import(stream):
+    for row in read_import(stream, ledger.currency):
         if ledger.get_account(row.username) is None:
             add_user(ledger, row.username, row.display_name, row.balance,
                      restricted=row.restricted is not False,
-                     credit_limit=row.credit_limit or 0, groups=row.groups)
+                     credit_limit=row.credit_limit or 0, groups=row.groups, origin="import")
             created += 1
         else:
             ledger.update_account(row.username, display_name=row.display_name or None,
@@ -162,12 +165,13 @@ def refund_txn(ledger: Ledger, txn_id: str, comment: str) -> ApplyResult:
         raise AdminError(f"there is no transaction {txn_id}")
     if original.amount >= 0:
         raise AdminError(f"transaction {txn_id} is a {original.type} of"
-                         f" {format_money(original.amount)}, not a charge; nothing to refund")
+                         f" {format_money(original.amount, ledger.currency)}, not a charge;"
+                         " nothing to refund")
     left = -original.amount - sum(r.amount for r in ledger.refunds_of(txn_id))
     if left <= 0:
         raise AdminError(f"transaction {txn_id} is already refunded in full")
-    job = msgspec.json.decode(original.job_json, type=JobInfo) if original.job_json else None
-    return post(ledger, original.username, "refund", left, job=job, refund_of=txn_id,
+    return post(ledger, original.username, "refund", left, job_json=original.job_json,
+                refund_of=txn_id, origin="refund",
                 note=f"Refund of {original.type} charge {txn_id}", comment=comment)
 
 
@@ -181,33 +185,35 @@ def refund_job(ledger: Ledger, job_id: str, comment: str) -> ApplyResult:
                          " refund its transactions one by one")
     net = sum(r.amount for r in records)
     if net >= 0:
-        raise AdminError(f"job {job_id} has nothing left to refund (net {format_money(net)})")
-    job = msgspec.json.decode(records[0].job_json or "null", type=JobInfo | None)
-    return post(ledger, records[0].username, "refund", -net, job=job,
-                note=f"Refund of job {job_id}", comment=comment)
+        raise AdminError(f"job {job_id} has nothing left to refund"
+                         f" (net {format_money(net, ledger.currency)})")
+    return post(ledger, records[0].username, "refund", -net, job_json=records[0].job_json,
+                origin="refund", note=f"Refund of job {job_id}", comment=comment)
 
 
 def show(ledger: Ledger, username: str, out: TextIO, limit: int = 100) -> None:
     account = ledger.get_account(username)
     if account is None:
         raise AdminError(f"there is no user {username!r}")
+    cur = ledger.currency
     limit_text = ("unrestricted" if not account.restricted
-                  else f"restricted, credit limit {format_money(account.credit_limit)}")
+                  else f"restricted, credit limit {format_money(account.credit_limit, cur)}")
     out.write(f"{account.username} ({account.display_name}): balance"
-              f" {format_money(account.balance)} {ledger.currency}, {limit_text}, groups:"
+              f" {format_money(account.balance, cur)} {cur}, {limit_text}, groups:"
               f" {', '.join(account.groups) or '-'}\n")
     out.write(f"{'date':<20} {'transacted by':<16} {'type':<10} {'amount':>10} {'balance':>10}"
               "  system note / comment\n")
     for r in ledger.transactions(username, limit=limit):
         out.write(f"{r.occurred_at:%Y-%m-%d %H:%M:%S} {r.transacted_by[:16]:<16} {r.type:<10}"
-                  f" {format_money(r.amount):>10} {format_money(r.balance_after):>10}"
+                  f" {format_money(r.amount, cur):>10} {format_money(r.balance_after, cur):>10}"
                   f"  {r.system_note}{' / ' + r.comment if r.comment else ''}\n")
 
 
 def export_row(r: TxnRecord) -> list[str]:
     return [r.txn_id, r.occurred_at.isoformat().replace("+00:00", "Z"), r.username,
-            r.transacted_by, r.type, r.system_note, r.comment, format_money(r.amount),
-            format_money(r.balance_after), r.site, r.device, r.job_id or "", r.refund_of or ""]
+            r.transacted_by, r.type, r.system_note, r.comment, format_money(r.amount, r.currency),
+            format_money(r.balance_after, r.currency), r.site, r.device, r.job_id or "",
+            r.refund_of or "", r.origin]
 
 
 def export_csv(ledger: Ledger, path: Path) -> int:

@@ -19,11 +19,13 @@ from central.storage.sqlite import SqliteLedger
 DEFAULT_CURRENCY = "EUR"
 
 
-def _money(text: str) -> int:
+def _money(text: str) -> str:
+    """Checked as a plain amount now; read with the ledger's own decimals once it is open."""
     try:
-        return parse_money(text)
+        parse_money(text, "KWD")  # the most decimals any currency has
     except MoneyError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def _shared_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -68,11 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     a = user.add_parser("add", parents=[common, new_db], help="add one user")
     a.add_argument("username")
     a.add_argument("--name", default="", help="display name")
-    a.add_argument("--balance", type=_money, default=0, help="starting balance, e.g. 5.00")
+    a.add_argument("--balance", type=_money, default="0", help="starting balance, e.g. 5.00")
     a.add_argument("--restricted", action=argparse.BooleanOptionalAction, default=True,
                    help="restricted users cannot spend beyond balance + credit limit")
     a.add_argument("--unrestricted", dest="restricted", action="store_false")
-    a.add_argument("--credit-limit", type=_money, default=0)
+    a.add_argument("--credit-limit", type=_money, default="0")
     a.add_argument("--group", action="append", default=[], dest="groups")
     i = user.add_parser("import", parents=[common, new_db],
                         help="CSV: username,display_name,balance,groups,restricted,"
@@ -163,14 +165,16 @@ def serve(args: argparse.Namespace) -> int:
 
 def admin_command(args: argparse.Namespace) -> int:
     ledger = _ledger(args)
+    cur = ledger.currency
     try:
         cmd = args.command
         sub = getattr(args, f"{cmd}_command", None)
         if (cmd, sub) == ("user", "add"):
-            account = admin.add_user(ledger, args.username, args.name, args.balance,
-                                     restricted=args.restricted, credit_limit=args.credit_limit,
+            account = admin.add_user(ledger, args.username, args.name,
+                                     parse_money(args.balance, cur), restricted=args.restricted,
+                                     credit_limit=parse_money(args.credit_limit, cur),
                                      groups=args.groups)
-            print(f"added {account.username}, balance {format_money(account.balance)}")
+            print(f"added {account.username}, balance {format_money(account.balance, cur)}")
         elif (cmd, sub) == ("user", "import"):
             with args.file.open(newline="") as f:
                 created, updated = admin.import_users(ledger, f)
@@ -184,15 +188,17 @@ def admin_command(args: argparse.Namespace) -> int:
             print(f"card {admin.add_card(ledger, args.username, args.card_number)} now"
                   f" belongs to {args.username}")
         elif cmd == "balance":
-            result = admin.post(ledger, args.username, "adjustment", args.amount,
-                                note="Balance adjustment", comment=args.comment)
-            print(f"{args.username}: new balance {format_money(result.balance)}")
+            result = admin.post(ledger, args.username, "adjustment",
+                                parse_money(args.amount, cur), note="Balance adjustment",
+                                comment=args.comment)
+            print(f"{args.username}: new balance {format_money(result.balance, cur)}")
         elif cmd == "refund":
             if bool(args.txn_id) == bool(args.job):
                 raise admin.AdminError("give either a TXN_ID or --job JOB_ID")
             result = (admin.refund_job(ledger, args.job, args.comment) if args.job
                       else admin.refund_txn(ledger, args.txn_id, args.comment))
-            print(f"refunded as {result.txn_id}; new balance {format_money(result.balance)}")
+            print(f"refunded as {result.txn_id}; new balance"
+                  f" {format_money(result.balance, cur)}")
         elif cmd == "show":
             admin.show(ledger, args.username, sys.stdout)
         elif cmd == "export":

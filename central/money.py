@@ -1,32 +1,21 @@
-"""Money as integer minor units: parse "1.20" exactly (no floats), format back for people."""
+"""Money at central: the shared currency-aware code, bounded to what the contract carries.
+
+The ledger's currency decides the decimals (`contract.money`); an amount beyond the
+contract's `MAX_MONEY` could never travel in a txn or an ack, so it is refused here too.
+"""
 
 from __future__ import annotations
 
-import re
-
+from contract import money
+from contract.money import MoneyError, exponent, format_money
 from contract.payloads import MAX_MONEY
 
-_MONEY = re.compile(r"([+-]?)(\d{1,12})(?:\.(\d{1,2}))?")
+__all__ = ["MoneyError", "exponent", "format_money", "parse_money"]
 
 
-class MoneyError(ValueError):
-    """An amount that is not a plain decimal with at most two decimals."""
-
-
-def parse_money(text: str) -> int:
-    """ "1.20" → 120, "-3" → -300, "0.5" → 50; anything else raises MoneyError."""
-    m = _MONEY.fullmatch(text.strip())
-    if not m:
-        raise MoneyError(f"{text!r} is not an amount: write it like 5, 5.00 or -1.20")
-    sign, whole, frac = m.groups()
-    cents = int(whole) * 100 + int((frac or "0").ljust(2, "0"))
-    if cents > MAX_MONEY:
-        raise MoneyError(f"{text!r} is too large: at most {format_money(MAX_MONEY)}")
-    return -cents if sign == "-" else cents
-
-
-def format_money(cents: int) -> str:
-    """120 → "1.20", -5 → "-0.05"."""
-    sign = "-" if cents < 0 else ""
-    whole, frac = divmod(abs(cents), 100)
-    return f"{sign}{whole}.{frac:02d}"
+def parse_money(text: str, currency: str = "EUR") -> int:
+    """ "1.20" EUR → 120, "500" JPY → 500; anything inexact or too large raises MoneyError."""
+    minor = money.parse_money(text, currency)
+    if abs(minor) > MAX_MONEY:
+        raise MoneyError(f"{text!r} is too large: at most {format_money(MAX_MONEY, currency)}")
+    return minor

@@ -11,9 +11,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from central.storage.records import Posting
 from contract import TxnPayload
 
-ApplyStatus = Literal["applied", "duplicate", "rejected"]
+# "unchanged": a posting that worked out to no change (a reset to the balance it had).
+ApplyStatus = Literal["applied", "duplicate", "rejected", "unchanged"]
 
 
 class StorageError(Exception):
@@ -61,6 +63,7 @@ class TxnRecord:
     job_id: str | None
     job_json: str | None
     refund_of: str | None
+    origin: str = "device"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,11 @@ class Ledger(Protocol):
 
     def apply_batch(self, txns: Sequence[tuple[TxnPayload, str]]) -> list[ApplyResult]:
         """Apply many txns in ONE commit; results are in input order."""
+        ...
+
+    def post(self, postings: Sequence[Posting]) -> list[ApplyResult]:
+        """Apply central's own postings (admin, schedule, fee run, import, refund) in ONE
+        commit; each once by its posting_id, like a device txn by its txn_id."""
         ...
 
     def record_rejection(self, txn_id: str | None, site: str, device: str, reason: str,

@@ -1,112 +1,38 @@
-"""SQLite ledger: WAL, synchronous=FULL, versioned migrations, one transaction per change.
+"""SQLite ledger: accounts, codes, cards and the money path (device txns and postings).
 
-Single writer by design: central's DB worker (and the admin CLI) own one connection each,
-and `BEGIN IMMEDIATE` makes a second writer wait instead of failing half way.
+The other parts of the ledger live beside it as mixins on the same connection: groups and
+quotas (`sqlite_groups`), scheduled runs and fee intents (`sqlite_runs`), membership links
+and the bulk account sync (`sqlite_members`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import sqlite3
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 import msgspec
 
 from central.storage.base import Account, ApplyResult, Rejection, StorageError, TxnRecord
+from central.storage.records import Posting
+from central.storage.sqlite_base import iso, now, parse_iso
+from central.storage.sqlite_groups import GroupsMixin
+from central.storage.sqlite_members import MembersMixin
+from central.storage.sqlite_migrations import MIGRATIONS
+from central.storage.sqlite_runs import RunsMixin
 from contract import TxnPayload
 
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE accounts (
-        username TEXT PRIMARY KEY, display_name TEXT NOT NULL,
-        balance INTEGER NOT NULL DEFAULT 0, restricted INTEGER NOT NULL DEFAULT 1,
-        credit_limit INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL);
-    CREATE TABLE account_groups (
-        username TEXT NOT NULL REFERENCES accounts ON DELETE CASCADE,
-        group_name TEXT NOT NULL, PRIMARY KEY (username, group_name));
-    CREATE TABLE access_codes (
-        username TEXT PRIMARY KEY REFERENCES accounts ON DELETE CASCADE,
-        lookup_tag TEXT NOT NULL UNIQUE, code_hash TEXT NOT NULL, set_at TEXT NOT NULL);
-    CREATE TABLE cards (
-        card_number TEXT PRIMARY KEY,
-        username TEXT NOT NULL REFERENCES accounts ON DELETE CASCADE, added_at TEXT NOT NULL);
-    CREATE TABLE transactions (
-        txn_id TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES accounts,
-        type TEXT NOT NULL CHECK (type IN ('print', 'copy', 'refund', 'adjustment')),
-        amount INTEGER NOT NULL, balance_after INTEGER NOT NULL, currency TEXT NOT NULL,
-        transacted_by TEXT NOT NULL, system_note TEXT NOT NULL, comment TEXT NOT NULL,
-        occurred_at TEXT NOT NULL, applied_at TEXT NOT NULL, site TEXT NOT NULL,
-        device TEXT NOT NULL, job_id TEXT, job_json TEXT, refund_of TEXT);
-    CREATE INDEX transactions_user ON transactions (username, occurred_at);
-    CREATE INDEX transactions_job ON transactions (job_id) WHERE job_id IS NOT NULL;
-    CREATE INDEX transactions_refund ON transactions (refund_of) WHERE refund_of IS NOT NULL;
-    CREATE TABLE rejected_txns (
-        id INTEGER PRIMARY KEY, txn_id TEXT, site TEXT NOT NULL, device TEXT NOT NULL,
-        reason TEXT NOT NULL, payload BLOB NOT NULL, at TEXT NOT NULL);
-    CREATE TABLE auth_failures (id INTEGER PRIMARY KEY, key TEXT NOT NULL, at REAL NOT NULL);
-    CREATE INDEX auth_failures_key ON auth_failures (key, at);
-    """,
-)
+__all__ = ["MIGRATIONS", "SqliteLedger", "iso"]
 
 _TXN_COLUMNS = ("txn_id, username, type, amount, balance_after, currency, transacted_by,"
                 " system_note, comment, occurred_at, applied_at, site, device, job_id,"
-                " job_json, refund_of")
+                " job_json, refund_of, origin")
+_INSERT_TXN = (f"INSERT INTO transactions ({_TXN_COLUMNS}) VALUES"
+               " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
-def iso(when: dt.datetime) -> str:
-    """Fixed-width UTC text, so string order is time order."""
-    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _parse_iso(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class SqliteLedger:
+class SqliteLedger(GroupsMixin, RunsMixin, MembersMixin):
     """The ledger in one SQLite file."""
-
-    def __init__(self, path: Path | str, currency: str = "EUR") -> None:
-        self.path = Path(path)
-        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
-        with self._tx():
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('currency', ?)", (currency,))
-        self.currency: str = self._db.execute(
-            "SELECT value FROM meta WHERE key = 'currency'").fetchone()[0]
-
-    def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise StorageError(f"the database {self.path} is from a newer PageTally (schema"
-                               f" {version}, this one knows {len(MIGRATIONS)}); upgrade first")
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self._tx():
-                for statement in filter(str.strip, script.split(";")):
-                    self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {number}")
-
-    @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
-
-    def close(self) -> None:
-        self._db.close()
 
     # accounts ---------------------------------------------------------------------------
 
@@ -116,12 +42,19 @@ class SqliteLedger:
             try:
                 db.execute("INSERT INTO accounts (username, display_name, restricted,"
                            " credit_limit, created_at) VALUES (?, ?, ?, ?, ?)",
-                           (username, display_name, restricted, credit_limit, iso(_now())))
+                           (username, display_name, restricted, credit_limit, iso(now())))
             except sqlite3.IntegrityError:
                 raise StorageError(f"user {username!r} already exists") from None
-            db.executemany("INSERT OR IGNORE INTO account_groups VALUES (?, ?)",
-                           [(username, g) for g in groups])
+            self._join_groups(username, groups)
         return self._require(username)
+
+    def _join_groups(self, username: str, groups: Sequence[str]) -> None:
+        """Put the user in these groups, creating any group that does not exist yet."""
+        stamp = iso(now())
+        self._db.executemany("INSERT OR IGNORE INTO groups (name, created_at) VALUES (?, ?)",
+                             [(g, stamp) for g in groups])
+        self._db.executemany("INSERT OR IGNORE INTO account_groups VALUES (?, ?)",
+                             [(username, g) for g in groups])
 
     def update_account(self, username: str, *, display_name: str | None = None,
                        restricted: bool | None = None, credit_limit: int | None = None,
@@ -135,8 +68,7 @@ class SqliteLedger:
                                (value, username))
             if groups is not None:
                 db.execute("DELETE FROM account_groups WHERE username = ?", (username,))
-                db.executemany("INSERT OR IGNORE INTO account_groups VALUES (?, ?)",
-                               [(username, g) for g in groups])
+                self._join_groups(username, groups)
         return self._require(username)
 
     def _require(self, username: str) -> Account:
@@ -147,7 +79,8 @@ class SqliteLedger:
 
     def get_account(self, username: str) -> Account | None:
         row = self._db.execute("SELECT username, display_name, balance, restricted,"
-                               " credit_limit FROM accounts WHERE username = ?",
+                               " credit_limit FROM accounts"
+                               " WHERE username = ? AND removed_at IS NULL",
                                (username,)).fetchone()
         if row is None:
             return None
@@ -157,7 +90,8 @@ class SqliteLedger:
         return Account(row[0], row[1], row[2], bool(row[3]), row[4], groups)
 
     def accounts(self) -> list[Account]:
-        names = [n for (n,) in self._db.execute("SELECT username FROM accounts ORDER BY 1")]
+        names = [n for (n,) in self._db.execute(
+            "SELECT username FROM accounts WHERE removed_at IS NULL ORDER BY 1")]
         return [self._require(n) for n in names]
 
     # codes and cards --------------------------------------------------------------------
@@ -169,7 +103,7 @@ class SqliteLedger:
                 db.execute("INSERT INTO access_codes VALUES (?, ?, ?, ?) ON CONFLICT (username)"
                            " DO UPDATE SET lookup_tag = excluded.lookup_tag,"
                            " code_hash = excluded.code_hash, set_at = excluded.set_at",
-                           (username, lookup_tag, code_hash, iso(_now())))
+                           (username, lookup_tag, code_hash, iso(now())))
             except sqlite3.IntegrityError:
                 raise StorageError("that code is already in use by another user;"
                                    " choose another") from None
@@ -187,7 +121,7 @@ class SqliteLedger:
             if owner and owner[0] != username:
                 raise StorageError(f"card {card_number} already belongs to {owner[0]!r}")
             db.execute("INSERT OR IGNORE INTO cards VALUES (?, ?, ?)",
-                       (card_number, username, iso(_now())))
+                       (card_number, username, iso(now())))
 
     def account_for_card(self, card_number: str) -> Account | None:
         row = self._db.execute("SELECT username FROM cards WHERE card_number = ?",
@@ -200,7 +134,7 @@ class SqliteLedger:
         return self.apply_batch([(txn, transacted_by)])[0]
 
     def apply_batch(self, txns: Sequence[tuple[TxnPayload, str]]) -> list[ApplyResult]:
-        applied_at = iso(_now())
+        applied_at = iso(now())
         with self._tx():
             return [self._apply_one(txn, by, applied_at) for txn, by in txns]
 
@@ -227,31 +161,61 @@ class SqliteLedger:
         new_balance = balance + txn.amount
         db.execute("UPDATE accounts SET balance = ? WHERE username = ?", (new_balance, txn.user))
         job = txn.job
-        db.execute(
-            f"INSERT INTO transactions ({_TXN_COLUMNS}) VALUES"
-            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (txn_id, txn.user, txn.type, txn.amount, new_balance, txn.currency, transacted_by,
-             txn.note, txn.comment, iso(txn.occurred_at), applied_at, txn.site, txn.device,
-             job.job_id if job else None,
-             msgspec.json.encode(job).decode() if job else None,
-             str(txn.refund_of) if txn.refund_of else None))
+        db.execute(_INSERT_TXN, (
+            txn_id, txn.user, txn.type, txn.amount, new_balance, txn.currency, transacted_by,
+            txn.note, txn.comment, iso(txn.occurred_at), applied_at, txn.site, txn.device,
+            job.job_id if job else None, msgspec.json.encode(job).decode() if job else None,
+            str(txn.refund_of) if txn.refund_of else None, "device"))
         return ApplyResult(txn_id, "applied", new_balance)
+
+    def post(self, postings: Sequence[Posting]) -> list[ApplyResult]:
+        """Apply central's own postings in ONE commit, each once by its posting_id."""
+        applied_at = iso(now())
+        with self._tx():
+            return [self._post_one(p, applied_at) for p in postings]
+
+    def _post_one(self, posting: Posting, applied_at: str) -> ApplyResult:
+        db = self._db
+        pid = posting.posting_id
+        row = db.execute("SELECT balance FROM accounts WHERE username = ?",
+                         (posting.username,)).fetchone()
+        if row is None:
+            return ApplyResult(pid, "rejected", 0, f"there is no user {posting.username!r}")
+        balance = row[0]
+        if db.execute("SELECT 1 FROM transactions WHERE txn_id = ?", (pid,)).fetchone():
+            return ApplyResult(pid, "duplicate", balance)
+        amount = posting.amount - balance if posting.mode == "reset" else posting.amount
+        if posting.mode == "add" and posting.cap is not None:
+            amount = min(amount, max(0, posting.cap - balance))
+        if amount == 0:
+            return ApplyResult(pid, "unchanged", balance)
+        new_balance = balance + amount
+        job_id = (msgspec.json.decode(posting.job_json).get("job_id")
+                  if posting.job_json else None)
+        db.execute("UPDATE accounts SET balance = ? WHERE username = ?",
+                   (new_balance, posting.username))
+        db.execute(_INSERT_TXN, (
+            pid, posting.username, posting.type, amount, new_balance, self.currency,
+            posting.transacted_by, posting.note, posting.comment,
+            iso(posting.occurred_at) if posting.occurred_at else applied_at, applied_at, "", "",
+            job_id, posting.job_json, posting.refund_of, posting.origin))
+        return ApplyResult(pid, "applied", new_balance)
 
     def record_rejection(self, txn_id: str | None, site: str, device: str, reason: str,
                          payload: bytes) -> None:
         with self._tx() as db:
             db.execute("INSERT INTO rejected_txns (txn_id, site, device, reason, payload, at)"
                        " VALUES (?, ?, ?, ?, ?, ?)",
-                       (txn_id, site, device, reason, payload[:65536], iso(_now())))
+                       (txn_id, site, device, reason, payload[:65536], iso(now())))
 
     def rejections(self, limit: int = 100) -> list[Rejection]:
         rows = self._db.execute("SELECT txn_id, site, device, reason, at FROM rejected_txns"
                                 " ORDER BY id DESC LIMIT ?", (limit,))
-        return [Rejection(r[0], r[1], r[2], r[3], _parse_iso(r[4])) for r in rows]
+        return [Rejection(r[0], r[1], r[2], r[3], parse_iso(r[4])) for r in rows]
 
     def _records(self, where: str, params: Sequence[object]) -> list[TxnRecord]:
         rows = self._db.execute(f"SELECT {_TXN_COLUMNS} FROM transactions {where}", params)
-        return [TxnRecord(*r[:9], _parse_iso(r[9]), _parse_iso(r[10]), *r[11:]) for r in rows]
+        return [TxnRecord(*r[:9], parse_iso(r[9]), parse_iso(r[10]), *r[11:]) for r in rows]
 
     def get_txn(self, txn_id: str) -> TxnRecord | None:
         found = self._records("WHERE txn_id = ?", (txn_id,))

@@ -99,7 +99,8 @@ def test_money_parses_decimal_text(text: str, cents: int) -> None:
 @pytest.mark.parametrize("text", ["1.205", "1,20", "1e3", "", "abc", "1.", ".5", "nan",
                                   "10000000000.01"])
 def test_money_refuses_anything_else(text: str) -> None:
-    with pytest.raises(MoneyError, match=r"is not an amount|too large"):
+    with pytest.raises(MoneyError,
+                       match=r"expected an amount|too large|at most 2 decimals|use a dot"):
         parse_money(text)
 
 
@@ -133,7 +134,8 @@ def test_refunds_by_txn_and_by_job(ledger: SqliteLedger) -> None:
 
 def test_import_checks_every_line_before_changing_anything(ledger: SqliteLedger) -> None:
     bad = "username,display_name,balance,groups\ncarol,Carol,1.00,a\ndave,Dave,1.234,b\n"
-    with pytest.raises(admin.AdminError, match=r"line 3: '1\.234' is not an amount"):
+    with pytest.raises(admin.AdminError,
+                       match=r"line 3: EUR amounts have at most 2 decimals, got '1\.234'"):
         admin.import_users(ledger, io.StringIO(bad))
     assert ledger.get_account("carol") is None
     good = ("username,display_name,balance,groups,restricted,credit_limit,card\n"
@@ -168,7 +170,9 @@ def test_admin_cli(tmp_path: Path) -> None:
     rc, out = _cli(db, "balance", "adjust", "erin", "-1.20", "--comment", "printer jam fee")
     assert (rc, out) == (0, "erin: new balance 3.80\n")
     rc, out = _cli(db, "balance", "adjust", "erin", "1.205", "--comment", "x")
-    assert rc == 2 and "is not an amount" in out
+    assert rc == 1 and "EUR amounts have at most 2 decimals, got '1.205'" in out, out
+    rc, out = _cli(db, "balance", "adjust", "erin", "1,20", "--comment", "x")
+    assert rc == 2 and "use a dot for decimals" in out, out
     rc, out = _cli(db, "show", "erin")
     assert "balance 3.80 EUR" in out and "printer jam fee" in out and "Initial balance" in out
     rc, out = _cli(db, "refund", "--job", "nope", "--comment", "x")

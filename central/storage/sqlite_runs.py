@@ -1,0 +1,116 @@
+"""Scheduled runs (claimed once per key, across instances) and the fee run's intent records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Literal
+
+from central.storage.base import ApplyResult, StorageError
+from central.storage.records import FeeIntent, Posting, Run
+from central.storage.sqlite_base import SqliteBase, iso, now, parse_iso
+
+ClaimResult = Literal["claimed", "done", "busy"]
+_RUN_COLUMNS = "key, kind, due_at, state, owner, started_at, finished_at, report"
+_FEE_COLUMNS = "reference, run_key, username, member_id, amount, state, fee_id"
+
+
+class RunsMixin(SqliteBase):
+    def claim_run(self, key: str, kind: str, due_at: dt.datetime, owner: str,
+                  at: dt.datetime, lease_s: float) -> ClaimResult:
+        """Take the run `key` for `owner`. The primary key is the once-only guarantee: of two
+        instances, one inserts and the other sees it. A run whose owner stopped renewing its
+        lease (crashed) is taken over, so it is finished, not lost."""
+        until = iso(at + dt.timedelta(seconds=lease_s))
+        with self._tx() as db:
+            row = db.execute("SELECT state, owner, lease_until FROM runs WHERE key = ?",
+                             (key,)).fetchone()
+            if row is None:
+                db.execute("INSERT INTO runs (key, kind, due_at, state, owner, lease_until,"
+                           " started_at) VALUES (?, ?, ?, 'running', ?, ?, ?)",
+                           (key, kind, iso(due_at), owner, until, iso(at)))
+                return "claimed"
+            state, holder, lease_until = row
+            if state == "done":
+                return "done"
+            if holder != owner and lease_until > iso(at):
+                return "busy"
+            db.execute("UPDATE runs SET owner = ?, lease_until = ? WHERE key = ?",
+                       (owner, until, key))
+            return "claimed"
+
+    def renew_run(self, key: str, owner: str, at: dt.datetime, lease_s: float) -> None:
+        with self._tx() as db:
+            self._check_owner(key, owner)
+            db.execute("UPDATE runs SET lease_until = ? WHERE key = ?",
+                       (iso(at + dt.timedelta(seconds=lease_s)), key))
+
+    def _check_owner(self, key: str, owner: str) -> None:
+        row = self._db.execute("SELECT state, owner FROM runs WHERE key = ?", (key,)).fetchone()
+        if row is None or row[0] != "running" or row[1] != owner:
+            raise StorageError(f"run {key} is no longer held by {owner} (another instance"
+                               " took it over); this instance stops")
+
+    def finish_run(self, key: str, owner: str, report: str,
+                   postings: Sequence[Posting] = ()) -> list[ApplyResult]:
+        """Apply the run's postings and mark it done in ONE commit, so a run posts once."""
+        with self._tx() as db:
+            self._check_owner(key, owner)
+            stamp = iso(now())
+            results = [self._post_one(p, stamp) for p in postings]  # type: ignore[attr-defined]
+            db.execute("UPDATE runs SET state = 'done', finished_at = ?, report = ?"
+                       " WHERE key = ?", (stamp, report, key))
+            return results
+
+    def get_run(self, key: str) -> Run | None:
+        found = self._runs("WHERE key = ?", (key,))
+        return found[0] if found else None
+
+    def runs(self, kind: str | None = None, limit: int = 50) -> list[Run]:
+        if kind is None:
+            return self._runs("ORDER BY due_at DESC, key LIMIT ?", (limit,))
+        return self._runs("WHERE kind = ? ORDER BY due_at DESC LIMIT ?", (kind, limit))
+
+    def _runs(self, where: str, params: tuple[object, ...]) -> list[Run]:
+        rows = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs {where}", params)
+        return [Run(r[0], r[1], parse_iso(r[2]), r[3], r[4], parse_iso(r[5]),
+                    parse_iso(r[6]) if r[6] else None, r[7]) for r in rows]
+
+    # fee intents ------------------------------------------------------------------------
+
+    def add_fee_intents(self, intents: Sequence[FeeIntent]) -> None:
+        """Record what the fee run is about to ask for, BEFORE it asks (one commit)."""
+        stamp = iso(now())
+        with self._tx() as db:
+            db.executemany(f"INSERT OR IGNORE INTO fee_intents ({_FEE_COLUMNS}, updated_at)"
+                           " VALUES (?, ?, ?, ?, ?, 'intent', NULL, ?)",
+                           [(i.reference, i.run_key, i.username, i.member_id, i.amount, stamp)
+                            for i in intents])
+
+    def fee_created(self, reference: str, fee_id: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE fee_intents SET state = 'created', fee_id = ?, updated_at = ?"
+                       " WHERE reference = ? AND state = 'intent'",
+                       (fee_id, iso(now()), reference))
+
+    def post_fee(self, reference: str, posting: Posting) -> ApplyResult:
+        """The zeroing adjustment and the intent's end in ONE commit."""
+        stamp = iso(now())
+        with self._tx() as db:
+            result: ApplyResult = self._post_one(posting, stamp)  # type: ignore[attr-defined]
+            db.execute("UPDATE fee_intents SET state = 'posted', updated_at = ?"
+                       " WHERE reference = ?", (stamp, reference))
+            return result
+
+    def fee_intents(self, run_key: str | None = None, *, open_only: bool = False
+                    ) -> list[FeeIntent]:
+        where, params = [], []
+        if run_key is not None:
+            where.append("run_key = ?")
+            params.append(run_key)
+        if open_only:
+            where.append("state != 'posted'")
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self._db.execute(f"SELECT {_FEE_COLUMNS} FROM fee_intents {clause}"
+                                " ORDER BY rowid", params)
+        return [FeeIntent(*r) for r in rows]
