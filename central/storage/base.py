@@ -7,15 +7,16 @@ applied (transaction row + balance) or not at all.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from central.storage.records import Posting
+from central.storage.records import AccountSync, FeeIntent, Group, Posting, Quota, Run
 from contract import TxnPayload
 
 # "unchanged": a posting that worked out to no change (a reset to the balance it had).
 ApplyStatus = Literal["applied", "duplicate", "rejected", "unchanged"]
+ClaimResult = Literal["claimed", "done", "busy"]
 
 
 class StorageError(Exception):
@@ -135,5 +136,78 @@ class Ledger(Protocol):
     def auth_failures(self, key: str, since: float) -> list[float]:
         """Times of failures for `key` at or after `since`, oldest first."""
         ...
+
+    # settings of the site (time zone, fee switch, membership source), kept in the ledger
+
+    def get_setting(self, key: str) -> str | None: ...
+
+    def set_setting(self, key: str, value: str | None) -> None: ...
+
+    def settings(self) -> dict[str, str]: ...
+
+    # groups and quotas
+
+    def add_group(self, name: str, *, restricted: bool = True, credit_limit: int = 0
+                  ) -> Group: ...
+
+    def update_group(self, name: str, *, restricted: bool | None = None,
+                     credit_limit: int | None = None, apply_to_members: bool = False
+                     ) -> Group: ...
+
+    def remove_group(self, name: str) -> None: ...
+
+    def get_group(self, name: str) -> Group | None: ...
+
+    def groups(self) -> list[Group]: ...
+
+    def group_members(self, name: str) -> list[str]: ...
+
+    def add_quota(self, quota: Quota) -> Quota: ...
+
+    def remove_quota(self, name: str) -> None: ...
+
+    def get_quota(self, name: str) -> Quota | None: ...
+
+    def quotas(self) -> list[Quota]: ...
+
+    # scheduled runs: a key is claimed once (primary key), as a lease that can be taken over
+
+    def claim_run(self, key: str, kind: str, due_at: dt.datetime, owner: str,
+                  at: dt.datetime, lease_s: float) -> ClaimResult: ...
+
+    def renew_run(self, key: str, owner: str, at: dt.datetime, lease_s: float) -> None: ...
+
+    def finish_run(self, key: str, owner: str,
+                   report: str | Callable[[list[ApplyResult]], str],
+                   postings: Sequence[Posting] = ()) -> list[ApplyResult]:
+        """Postings and the run's end in ONE commit; StorageError if the lease was lost."""
+        ...
+
+    def get_run(self, key: str) -> Run | None: ...
+
+    def runs(self, kind: str | None = None, limit: int = 50) -> list[Run]: ...
+
+    # the fee run's intents: written before the membership system is asked
+
+    def add_fee_intents(self, intents: Sequence[FeeIntent]) -> None: ...
+
+    def fee_created(self, reference: str, fee_id: str) -> None: ...
+
+    def post_fee(self, reference: str, posting: Posting) -> ApplyResult:
+        """The zeroing posting and the intent's end in ONE commit."""
+        ...
+
+    def fee_intents(self, run_key: str | None = None, *, open_only: bool = False
+                    ) -> list[FeeIntent]: ...
+
+    # membership
+
+    def member_links(self, source: str) -> dict[str, str]: ...
+
+    def usernames(self, *, removed: bool = False) -> dict[str, int]: ...
+
+    def negative_balances(self, source: str) -> list[tuple[str, int, str | None]]: ...
+
+    def sync_accounts(self, change: AccountSync, source: str) -> None: ...
 
     def close(self) -> None: ...

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Callable, Sequence
 
-from central.storage.base import ApplyResult, StorageError
+from central.storage.base import ApplyResult, ClaimResult, StorageError
 from central.storage.records import FeeIntent, Posting, Run
 from central.storage.sqlite_base import SqliteBase, iso, now, parse_iso
 
-ClaimResult = Literal["claimed", "done", "busy"]
+Reporter = Callable[[list[ApplyResult]], str]
 _RUN_COLUMNS = "key, kind, due_at, state, owner, started_at, finished_at, report"
 _FEE_COLUMNS = "reference, run_key, username, member_id, amount, state, fee_id"
 
@@ -51,15 +50,18 @@ class RunsMixin(SqliteBase):
             raise StorageError(f"run {key} is no longer held by {owner} (another instance"
                                " took it over); this instance stops")
 
-    def finish_run(self, key: str, owner: str, report: str,
+    def finish_run(self, key: str, owner: str, report: str | Reporter,
                    postings: Sequence[Posting] = ()) -> list[ApplyResult]:
-        """Apply the run's postings and mark it done in ONE commit, so a run posts once."""
+        """Apply the run's postings and mark it done in ONE commit, so a run posts once.
+
+        `report` may be a function of the postings' results, to name them in the report."""
         with self._tx() as db:
             self._check_owner(key, owner)
             stamp = iso(now())
             results = [self._post_one(p, stamp) for p in postings]  # type: ignore[attr-defined]
+            text = report if isinstance(report, str) else report(results)
             db.execute("UPDATE runs SET state = 'done', finished_at = ?, report = ?"
-                       " WHERE key = ?", (stamp, report, key))
+                       " WHERE key = ?", (stamp, text, key))
             return results
 
     def get_run(self, key: str) -> Run | None:
