@@ -15,12 +15,13 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "central": ("central.cli:main", "run the central ledger service and its admin commands"),
     "panel": ("ui.app:main", "run the Kivy touch panel"),
     "demo": ("demo.run:main", "run the whole system on the simulator"),
+    "provision": ("provision.cli:main", "seed Raspberry Pi OS cards for a site"),
 }
 
 
 def _usage() -> str:
     lines = ["usage: pagetally <command> [options]", "", "commands:"]
-    lines += [f"  {name:<8} {help_}" for name, (_, help_) in SUBCOMMANDS.items()]
+    lines += [f"  {name:<9} {help_}" for name, (_, help_) in SUBCOMMANDS.items()]
     return "\n".join(lines)
 
 
