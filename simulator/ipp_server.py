@@ -57,7 +57,7 @@ class IppEndpoint:
     def answer(self, body: bytes, base_uri: str) -> IppMessage:
         """The response message for a request body; never raises for bad input."""
         try:
-            request = decode(body)
+            request = decode(body, strict=True)
         except IppDecodeError as exc:
             return response(Ctx(_bare_request(body), base_uri), Status.CLIENT_ERROR_BAD_REQUEST,
                             f"malformed IPP request: {exc}", [])

@@ -3,17 +3,23 @@ and which device job a CUPS queue forwarded ours as.
 
 RFC 8011 §4.2.6.2 lists completed jobs newest first, so one page of them reaches back past
 a job that just ended; a printer that lists them oldest first is noticed and read whole.
+
+About half of real printers give job times only as time-at-* (seconds of up-time), so those
+are placed on the device's clock through printer-up-time; a job whose times stay unknown
+may have printed in any window and counts as inside ours: never generous.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 from drivers.ipp.client import IppClient
 from drivers.ipp.models import JobInfo
+from drivers.ipp.tags import JobState
 
 log = logging.getLogger("pagetally.metering")
 
@@ -23,6 +29,13 @@ page reaches back past our window unless dozens of jobs ended inside it, and tha
 caught (below) rather than assumed clean. Measured with tracemalloc against the simulator
 holding 1,001 jobs: one listing of the whole history peaked at 5.2 MB, these two listings
 (live jobs, one page) at 0.27 MB, whatever the history's length."""
+
+UPTIME_SLACK = timedelta(seconds=1)
+"""time-at-* counts whole seconds: a placed start is moved this much earlier and a placed
+end this much later, so the rounding can only widen a job, never shrink it out of a window."""
+
+UNKNOWN_LISTED = 3
+"""Jobs with unknown times named one by one in the evidence; more are counted in one line."""
 
 _read_whole_history: set[str] = set()  # printers already logged as listing oldest first
 
@@ -39,21 +52,75 @@ def newest_first(page: list[JobInfo]) -> bool:
     return len(ends) == len(page) and not any(a < b for a, b in pairwise(ends))
 
 
+def needs_placing(job: JobInfo) -> bool:
+    """The job has up-time stamps for steps its wall-clock times do not cover."""
+    return ((job.created_at is None and job.created_uptime is not None)
+            or (job.processing_at is None and job.processing_uptime is not None)
+            or (job.completed_at is None and job.completed_uptime is not None))
+
+
+def place_on_clock(job: JobInfo, up_now: int, device_now: datetime) -> JobInfo:
+    """The job with each missing date-time-at-* filled in from its time-at-*: the moment
+    `up_now - t` seconds before `device_now`, the device's clock when its up-time was
+    `up_now`. Starts move UPTIME_SLACK earlier and the end as much later (whole seconds)."""
+    def at(uptime: int | None, slack: timedelta) -> datetime | None:
+        if uptime is None or uptime > up_now:  # stamped before a restart: unknown
+            return None
+        return device_now - timedelta(seconds=up_now - uptime) + slack
+
+    return replace(
+        job,
+        created_at=job.created_at or at(job.created_uptime, -UPTIME_SLACK),
+        processing_at=job.processing_at or at(job.processing_uptime, -UPTIME_SLACK),
+        completed_at=job.completed_at or at(job.completed_uptime, UPTIME_SLACK),
+    )
+
+
+def _never_started(job: JobInfo) -> bool:
+    """A job with no processing time that the printer would have stamped if it had
+    started: it stamps the job's creation, and no processing on either clock."""
+    stamped = job.created_at is not None or job.created_uptime is not None
+    return (stamped and job.processing_uptime is None
+            and job.state not in (JobState.PROCESSING, JobState.PROCESSING_STOPPED))
+
+
 def jobs_in_window(jobs: Iterable[JobInfo], own_id: int, since: datetime,
                    until: datetime) -> list[str]:
     """Evidence lines for the jobs, other than ours, that printed between since and until.
-    A job whose count the device does not report may have printed: it is listed too."""
+
+    A job whose count the device does not report may have printed: it is listed too. So is
+    a job whose times are unknown (the printer stamps nothing, or a job processing without
+    a start time): it may have printed at any moment. A job the printer stamps but never
+    started processing (RFC 8011: no-value until then) printed nothing."""
     since = _ipp_time(since)
-    others = []
+    others, unknown = [], []
     for job in jobs:
-        if job.id == own_id or job.processing_at is None or job.impressions_completed == 0:
+        if (job.id == own_id or job.impressions_completed == 0
+                or job.state in (JobState.PENDING, JobState.PENDING_HELD)):
+            continue
+        if job.processing_at is None:
+            if not _never_started(job):
+                unknown.append(job)
             continue
         ended = job.completed_at or until
         if job.processing_at <= until and ended >= since:
-            pages = job.impressions_completed
-            others.append(f"{job.name} #{job.id} "
-                          f"({'pages not reported' if pages is None else f'{pages} pages'})")
-    return others
+            others.append(f"{job.name} #{job.id} ({_pages(job)})")
+    return [*others, *_unknown_lines(unknown)]
+
+
+def _pages(job: JobInfo) -> str:
+    pages = job.impressions_completed
+    return "pages not reported" if pages is None else f"{pages} pages"
+
+
+def _unknown_lines(jobs: list[JobInfo]) -> list[str]:
+    """One line per job with unknown times, or one line for all when there are many."""
+    if len(jobs) <= UNKNOWN_LISTED:
+        return [f"{job.name} #{job.id} ({_pages(job)}; times not reported, may have printed "
+                f"in this window)" for job in jobs]
+    named = ", ".join(f"#{job.id}" for job in jobs[:UNKNOWN_LISTED])
+    return [f"{len(jobs)} device jobs with no times reported ({named}, ...) may have "
+            f"printed in this window"]
 
 
 def window_evidence(active: list[JobInfo], page: list[JobInfo], own_id: int,
@@ -89,6 +156,7 @@ async def interleaved_jobs(device: IppClient, own_id: int, since: datetime,
     requests is on the second listing rather than on neither."""
     active = await device.jobs("not-completed")
     page = await device.jobs("completed", limit=HISTORY_PAGE)
+    active, page = await _placed(device, active, page)
     found = window_evidence(active, page, own_id, since, until, HISTORY_PAGE)
     if found is not None:
         return found
@@ -96,6 +164,27 @@ async def interleaved_jobs(device: IppClient, own_id: int, since: datetime,
         _read_whole_history.add(device.uri)
         log.warning("printer %s does not list completed jobs newest first; reading its whole "
                     "job history after each job that needs it", device.uri)
-    history = await device.jobs("completed")
+    active, history = await _placed(device, active, await device.jobs("completed"))
     by_id = {job.id: job for job in active} | {job.id: job for job in history}
     return jobs_in_window(by_id.values(), own_id, since, until)
+
+
+async def _placed(device: IppClient, *listings: list[JobInfo]) -> list[list[JobInfo]]:
+    """The listings with time-at-* placed on the device's clock, when any job needs it.
+
+    The reference is one Get-Printer-Attributes: printer-up-time with printer-current-time
+    (our clock when the device's is absent or never set, as the probe's offset then is
+    none). Without printer-up-time, a job's own job-printer-up-time is used with our clock.
+    Jobs that cannot be placed keep their unknown times, which count as in the window."""
+    if not any(needs_placing(job) for jobs in listings for job in jobs):
+        return list(listings)
+    printer = await device.printer()
+    now = printer.current_time or datetime.now(UTC)
+
+    def place(job: JobInfo) -> JobInfo:
+        up_now = printer.up_time if printer.up_time is not None else job.printer_up_time
+        if up_now is None or not needs_placing(job):
+            return job
+        return place_on_clock(job, up_now, now)
+
+    return [[place(job) for job in jobs] for jobs in listings]

@@ -11,6 +11,7 @@ document past the caller's bound as IppDocumentTooLarge.
 from __future__ import annotations
 
 import itertools
+import logging
 from types import TracebackType
 from typing import IO
 
@@ -42,6 +43,7 @@ JOB_ATTRIBUTES = (
     "job-impressions", "job-impressions-completed", "job-media-sheets-completed", "copies",
     "sides", "print-color-mode", "media", "job-hold-until", "date-time-at-creation",
     "date-time-at-processing", "date-time-at-completed", "number-of-documents",
+    "time-at-creation", "time-at-processing", "time-at-completed", "job-printer-up-time",
 )
 PRINTER_ATTRIBUTES = (
     "printer-state", "printer-state-reasons", "printer-state-message",
@@ -53,6 +55,8 @@ READ_ONLY = frozenset({Operation.GET_JOBS, Operation.GET_JOB_ATTRIBUTES,
 """Operations safe to send twice when a kept-alive connection turns out to be closed."""
 HTTP_REFUSALS = {401: Status.CLIENT_ERROR_NOT_AUTHENTICATED, 403: Status.CLIENT_ERROR_FORBIDDEN}
 """HTTP answers that are an IPP refusal in all but name: a server policy said no."""
+log = logging.getLogger("pagetally.ipp")
+
 HEAD_MAX = 64 * 1024
 """The most IPP attributes read before a document; CUPS sends under 200 bytes of them."""
 
@@ -66,6 +70,7 @@ class IppClient:
         self.timeout = timeout
         self.user = user
         self._http = HttpPool(uri, timeout, tls_fingerprint=tls_fingerprint)
+        self._faults_logged: set[tuple[str, bool]] = set()
         self._ids = itertools.count(1)
 
     async def __aenter__(self) -> IppClient:
@@ -169,7 +174,20 @@ class IppClient:
             answer = decode(raw)
         except IppDecodeError as exc:
             raise IppProtocolError(f"printer sent a malformed IPP answer: {exc}") from exc
+        self._note_faults(op, answer)
         return self._check(op, answer, request_id)
+
+    def _note_faults(self, op: Operation, answer: IppMessage) -> None:
+        """Log each attribute a printer sends malformed, once per attribute and client: the
+        answer was used without it (or with its text read as Latin-1)."""
+        for fault in (*answer.problems, *answer.notes):
+            key = (fault.attribute, fault in answer.problems)
+            if key in self._faults_logged:
+                continue
+            self._faults_logged.add(key)
+            left_out = "left out" if fault in answer.problems else "read anyway"
+            log.warning("printer %s: %s answer, %s (%s)", self.uri,
+                        op.name.replace("_", "-").title(), fault, left_out)
 
     def _request(self, op: Operation, attrs: list[IppAttribute], *,
                  job: list[IppAttribute] | None = None, data: bytes = b"",

@@ -91,15 +91,32 @@ class IppGroup:
         return name in self.attributes
 
 
+@dataclass(frozen=True)
+class DecodeProblem:
+    """Something wrong with one attribute of a decoded message, and where it was."""
+
+    attribute: str
+    offset: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"attribute {self.attribute!r} at byte {self.offset}: {self.reason}"
+
+
 @dataclass
 class IppMessage:
-    """A request or response: version, operation-id or status-code, groups, document data."""
+    """A request or response: version, operation-id or status-code, groups, document data.
+
+    `problems` names attributes left out because their value was malformed; `notes` names
+    values read in spite of a fault (text that was not UTF-8)."""
 
     version: tuple[int, int]
     code: int
     request_id: int
     groups: list[IppGroup] = field(default_factory=list)
     data: bytes = b""
+    problems: list[DecodeProblem] = field(default_factory=list)
+    notes: list[DecodeProblem] = field(default_factory=list)
 
     def group(self, tag: int) -> IppGroup | None:
         """The first group with this tag."""
