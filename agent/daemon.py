@@ -29,6 +29,7 @@ from agent.money import format_money
 from agent.printer_watch import PrinterWatch
 from agent.session_api import SessionApi
 from agent.sync.central_sync import CentralSync
+from agent.systemd_notify import Notifier
 from drivers.ipp.client import IppClient
 from drivers.snmp.profiles import load_profile
 from drivers.snmp.reader import SnmpReader
@@ -211,6 +212,9 @@ async def run(config: AgentConfig) -> None:
     agent = Agent(config)
     await agent.start()
     print(f"READY {config.api.socket}", flush=True)
+    systemd = Notifier()
+    systemd.ready(f"serving on {config.api.socket}")
+    watchdog = asyncio.create_task(systemd.watchdog(), name="systemd-watchdog")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -218,4 +222,6 @@ async def run(config: AgentConfig) -> None:
     try:
         await stop.wait()
     finally:
+        systemd.stopping()
+        watchdog.cancel()
         await agent.close()
