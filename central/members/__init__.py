@@ -1,0 +1,1 @@
+"""Membership sources (OfficeRnD, files) behind one interface, and the sync rules."""
