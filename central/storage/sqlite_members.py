@@ -12,11 +12,14 @@ class MembersMixin(SqliteBase):
         return dict(self._db.execute(
             "SELECT username, member_id FROM member_links WHERE source = ?", (source,)))
 
-    def usernames(self, *, removed: bool = False) -> dict[str, int]:
-        """username → balance of the active accounts (or of the removed ones)."""
-        test = "IS NOT NULL" if removed else "IS NULL"
-        return dict(self._db.execute(
-            f"SELECT username, balance FROM accounts WHERE removed_at {test}"))
+    def account_index(self) -> dict[str, tuple[str, int, tuple[str, ...]]]:
+        """username → (display name, balance, groups) of every active account, in 2 queries."""
+        groups: dict[str, list[str]] = {}
+        for user, group in self._db.execute(
+                "SELECT username, group_name FROM account_groups ORDER BY 1, 2"):
+            groups.setdefault(user, []).append(group)
+        return {u: (n, b, tuple(groups.get(u, ()))) for u, n, b in self._db.execute(
+            "SELECT username, display_name, balance FROM accounts WHERE removed_at IS NULL")}
 
     def negative_balances(self, source: str) -> list[tuple[str, int, str | None]]:
         """(username, balance, member id or None) of every active account below zero."""
@@ -25,8 +28,9 @@ class MembersMixin(SqliteBase):
             " ON l.username = a.username AND l.source = ?"
             " WHERE a.balance < 0 AND a.removed_at IS NULL ORDER BY a.username", (source,)))
 
-    def sync_accounts(self, change: AccountSync, source: str) -> None:
-        """Create, regroup, remove and link accounts in ONE commit.
+    def sync_accounts(self, change: AccountSync, source: str,
+                      settings: dict[str, str] | None = None) -> None:
+        """Create, regroup, remove and link accounts (and write `settings`) in ONE commit.
 
         A created account starts with the limits of its first group; an account that was
         removed and is wanted again comes back with its balance and history.
@@ -67,3 +71,6 @@ class MembersMixin(SqliteBase):
                            " DO UPDATE SET source = excluded.source,"
                            " member_id = excluded.member_id",
                            [(link.username, source, link.member_id) for link in change.links])
+            db.executemany("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
+                           " SET value = excluded.value",
+                           [(f"setting.{k}", v) for k, v in (settings or {}).items()])

@@ -15,6 +15,7 @@ from central.scheduler import QuotaJob, Scheduler, quota_jobs
 from central.storage.base import Ledger, StorageError
 from central.storage.records import Quota
 from central.storage.sqlite import SqliteLedger
+from tests.central.clock import Clock
 
 UTC = dt.UTC
 T0 = dt.datetime(2026, 1, 1, tzinfo=UTC)
@@ -22,14 +23,6 @@ T0 = dt.datetime(2026, 1, 1, tzinfo=UTC)
 
 def at(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).astimezone(UTC)
-
-
-class Clock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 @pytest.fixture
