@@ -114,6 +114,12 @@ def _bind(host: str, port: int) -> socket.socket:
 
 async def start(engine: Engine, host: str, port: int, community: str) -> SnmpHandle:
     """Serve SNMP v1/v2c GET, GETNEXT and GETBULK for `engine`; port 0 picks a free port."""
+    return await serve(LiveInstrumentation(engine), host, port, community)
+
+
+async def serve(instrumentation: AbstractMibInstrumController, host: str, port: int,
+                community: str) -> SnmpHandle:
+    """Answer SNMP v1/v2c from `instrumentation` (the live engine or a recorded walk)."""
     sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
     snmp_engine = SnmpEngine()
@@ -124,7 +130,7 @@ async def start(engine: Engine, host: str, port: int, community: str) -> SnmpHan
     config.add_v1_system(snmp_engine, "pagetally-sim", community)
     context = SnmpContext(snmp_engine)
     context.unregister_context_name(b"")
-    context.register_context_name(b"", LiveInstrumentation(engine))
+    context.register_context_name(b"", instrumentation)
     for responder in (cmdrsp.GetCommandResponder, cmdrsp.NextCommandResponder,
                       cmdrsp.BulkCommandResponder, cmdrsp.SetCommandResponder):
         responder(snmp_engine, context)

@@ -96,6 +96,10 @@ class Alert:
     description: str
 
 
+MISSING = rfc1905.noSuchInstance
+"""Stands for a value the printer's answer did not carry."""
+
+
 def is_missing(value: object) -> bool:
     """noSuchObject / noSuchInstance / endOfMibView: the printer has no such value."""
     return isinstance(value, rfc1905.NoSuchObject | rfc1905.NoSuchInstance
@@ -107,7 +111,7 @@ def _is_octets(value: object) -> bool:
     return isinstance(value, univ.OctetString) and not isinstance(value, univ.Null)
 
 
-def _kind(value: object) -> str:
+def kind(value: object) -> str:
     """The ASN.1 type of a value in plain words, for problem messages."""
     if is_missing(value):
         return "nothing (no such object)"
@@ -144,7 +148,7 @@ def decode_counter(value: Asn1Item, what: str, bits: int) -> tuple[int | None, s
         return number, None
     if is_missing(value):
         return None, f"printer does not have {what}"
-    return None, f"printer answered {what} with {_kind(value)} instead of a number"
+    return None, f"printer answered {what} with {kind(value)} instead of a number"
 
 
 def decode_enum(value: Asn1Item, names: Mapping[int, str], what: str
@@ -157,7 +161,7 @@ def decode_enum(value: Asn1Item, names: Mapping[int, str], what: str
         return name, None
     if is_missing(value):
         return None, f"printer does not have {what}"
-    return None, f"printer answered {what} with {_kind(value)} instead of a number"
+    return None, f"printer answered {what} with {kind(value)} instead of a number"
 
 
 def decode_text(value: Asn1Item | None) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -45,13 +45,23 @@ class Profile:
     serial_oid: str
     console_oid: str
     alert_entry_oid: str
+    find_indexes: bool = True
+    """Walk hrDeviceType and prtMarkerLifeCount for the printer's device and markers; the
+    indexes in the *_oid settings are used when the walk shows none."""
+    vendor_counters: dict[str, str] = field(default_factory=dict)
+    """Vendor counters read besides the standard ones, name -> OID (e.g. copy_mono)."""
 
-    def oid(self, field: str) -> tuple[int, ...]:
+    def oid(self, name: str) -> tuple[int, ...]:
         """One of the *_oid settings as a tuple of integers."""
-        return tuple(int(part) for part in getattr(self, field).split("."))
+        return _oid(getattr(self, name))
+
+
+def _oid(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Profile)}
+_OPTIONAL = {"find_indexes", "vendor_counters"}
 _INTS = {"counter_bits", "saves_every", "idle_polls", "bulk_rows"}
 
 
@@ -92,6 +102,18 @@ def _check(where: str, key: str, value: Any) -> None:
     if key not in _FIELDS and key != "extends":
         known = ", ".join(sorted([*_FIELDS, "extends"]))
         raise ProfileError(f"{where}: unknown setting {key!r} (known settings: {known})")
+    if key == "find_indexes":
+        if not isinstance(value, bool):
+            raise ProfileError(f"{where}: 'find_indexes' must be true or false, got {value!r}")
+        return
+    if key == "vendor_counters":
+        if not isinstance(value, dict):
+            raise ProfileError(f"{where}: 'vendor_counters' must be a table of name = OID")
+        for name, oid in value.items():
+            if not isinstance(oid, str) or not _OID_RE.match(oid):
+                raise ProfileError(f"{where}: vendor counter {name!r} must be a dotted OID, "
+                                   f"got {oid!r}")
+        return
     if key in _INTS:
         if not isinstance(value, int) or isinstance(value, bool):
             raise ProfileError(f"{where}: {key!r} must be a whole number, got {value!r}")
@@ -130,7 +152,7 @@ def _resolve(name_or_path: str, seen: tuple[str, ...]) -> tuple[str, dict[str, A
 def load_profile(name_or_path: str) -> Profile:
     """A shipped profile by name ("generic", "pagetally-sim") or a TOML file by path."""
     where, settings = _resolve(name_or_path, ())
-    missing = sorted(set(_FIELDS) - set(settings))
+    missing = sorted(set(_FIELDS) - _OPTIONAL - set(settings))
     if missing:
         raise ProfileError(f"{where}: missing settings: {', '.join(missing)} "
                            f"(add them, or start the file with extends = \"generic\")")

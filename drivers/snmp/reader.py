@@ -1,15 +1,18 @@
 """Async Printer-MIB + Host Resources reader on pysnmp's asyncio high-level API.
 
-One GET carries every scalar the agent needs and one GETBULK walk fetches the alert
-table, so a full read is two round trips. Timeouts, "-2 unknown", wrong types and junk
-become unknown values with `problem` set in plain words; nothing here raises for them.
+The printer's device and markers are found by walking once (drivers.snmp.layout). Then one
+GET carries what metering needs (the markers' life counts, status, error state), a second
+GET the optional values (unit, serial, console, vendor counters), and one GETBULK walk the
+alert table. A printer that refuses part of a GET (genErr, noSuchName) is asked again in
+halves, so one value it cannot give never costs the others. Timeouts, "-2 unknown", wrong
+types and junk become unknown values, each with its reason in `unknowns` and `problem`;
+nothing here raises for them.
 """
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -29,6 +32,14 @@ from pysnmp.proto.rfc1902 import TimeTicks
 
 from drivers.snmp import decode
 from drivers.snmp.decode import OID, Alert
+from drivers.snmp.layout import (
+    HR_DEVICE_ENTRY,
+    HR_DEVICE_TYPE_COL,
+    PRT_MARKER_ENTRY,
+    PRT_MARKER_LIFE_COL,
+    Layout,
+    find_layout,
+)
 from drivers.snmp.profiles import Profile, load_profile
 from drivers.snmp.transport import GuardedUdp6Target, GuardedUdpTarget, received_count
 
@@ -36,17 +47,32 @@ T = TypeVar("T")
 Target = GuardedUdpTarget | GuardedUdp6Target
 VarBinds = list[tuple[OID, Asn1Item]]
 
-# Scalars read in the one GET of a full read, as Profile *_oid fields.
-_SCALARS = ("uptime_oid", "device_status_oid", "printer_status_oid", "error_state_oid",
-            "life_count_oid", "power_on_oid", "counter_unit_oid", "serial_oid", "console_oid")
+# Values metering needs (one GET) and values it can do without (another GET).
+_REQUIRED = ("device_status_oid", "printer_status_oid", "error_state_oid")
+_OPTIONAL = ("uptime_oid", "power_on_oid", "counter_unit_oid", "serial_oid", "console_oid")
 _ALERT_COLUMNS = (decode.ALERT_SEVERITY_COL, decode.ALERT_GROUP_COL, decode.ALERT_CODE_COL,
                   decode.ALERT_DESCRIPTION_COL)
 _MAX_ALERT_CELLS = 512  # stop walking a table that never ends (broken agents loop)
 
 
 @dataclass(frozen=True)
+class MarkerCount:
+    """One marker's lifetime count (prtMarkerLifeCount) and the unit it counts in."""
+
+    device: int
+    marker: int
+    life_count: int | None
+    unit: str | None
+
+
+@dataclass(frozen=True)
 class PrinterSnapshot:
-    """What the printer said at one moment; None means unknown and `problem` says why."""
+    """What the printer said at one moment; None means unknown and `unknowns` says why.
+
+    `life_count` is the first marker of the printer's device, as metering has always read
+    it; `markers` has each. `errors` is None when the printer does not report its error
+    state (never "no errors"); `counter_unit` is None when it does not say what it counts
+    in, and `counter_unit_assumed` then gives the profile's assumption."""
 
     reachable: bool
     life_count: int | None = None
@@ -54,25 +80,76 @@ class PrinterSnapshot:
     counter_unit: str | None = None
     device_status: str | None = None
     printer_status: str | None = None
-    errors: frozenset[str] = frozenset()
+    errors: frozenset[str] | None = None
     alerts: tuple[Alert, ...] = ()
     serial: str | None = None
     console: str | None = None
     uptime_ticks: int | None = None
     problem: str | None = None
     read_at: float = field(default_factory=time.monotonic)
+    device_index: int | None = None
+    markers: tuple[MarkerCount, ...] = ()
+    counter_unit_assumed: str | None = None
+    vendor_counters: Mapping[str, int] = field(default_factory=dict)
+    unknowns: Mapping[str, str] = field(default_factory=dict)
+    """Field -> why it is unknown in plain words ("not reported", "answered with text")."""
 
     @property
     def idle(self) -> bool:
         return self.reachable and self.printer_status == "idle"
 
 
-def _note(problems: list[str], result: tuple[T, str | None]) -> T:
-    """Keep a decoded value and remember why it is unknown, if it is."""
-    value, problem = result
-    if problem:
-        problems.append(problem)
-    return value
+class _Decoded:
+    """The values of one read, decoded one by one; each unknown one keeps its reason."""
+
+    def __init__(self, values: dict[OID, Any], refused: dict[OID, str], bits: int) -> None:
+        self.values = values
+        self.refused = refused
+        self.bits = bits
+        self.unknowns: dict[str, str] = {}
+        self.problems: list[str] = []
+
+    def _known(self, oid: OID, key: str, what: str, result: tuple[T, str | None],
+               note: bool) -> T | None:
+        value, reason = result
+        if oid in self.refused:
+            value, reason = None, f"{what}: {self.refused[oid]}"
+        if reason:
+            self.unknowns.setdefault(key, reason)
+            if note:
+                self.problems.append(reason)
+        return value
+
+    def counter(self, oid: OID, key: str, what: str, note: bool = True) -> int | None:
+        raw = self.values.get(oid, decode.MISSING)
+        return self._known(oid, key, what, decode.decode_counter(raw, what, self.bits), note)
+
+    def enum(self, oid: OID, names: Mapping[int, str], key: str, what: str,
+             note: bool = True) -> str | None:
+        raw = self.values.get(oid, decode.MISSING)
+        return self._known(oid, key, what, decode.decode_enum(raw, names, what), note)
+
+    def text(self, oid: OID, key: str, what: str) -> str | None:
+        """Identity text: its absence is noted in `unknowns`, never a problem."""
+        raw = self.values.get(oid, decode.MISSING)
+        reason = None if decode.decode_bytes(raw) is not None else (
+            f"printer does not have {what}" if decode.is_missing(raw)
+            else f"printer answered {what} with {decode.kind(raw)} instead of text")
+        found = self._known(oid, key, what, (raw, reason), False)
+        return None if found is None else decode.decode_text(found) or None
+
+    def error_state(self, oid: OID) -> frozenset[str] | None:
+        """hrPrinterDetectedErrorState; unknown (None) when absent or not bytes, never
+        "no errors"."""
+        raw = self.values.get(oid, decode.MISSING)
+        octets = decode.decode_bytes(raw)
+        reason = None
+        if octets is None:
+            what = "its error state (hrPrinterDetectedErrorState)"
+            reason = (f"printer does not have {what}" if decode.is_missing(raw)
+                      else f"printer answered {what} with {decode.kind(raw)} instead of bytes")
+        found = self._known(oid, "errors", "its error state", (octets, reason), True)
+        return None if found is None else decode.decode_error_state(found)
 
 
 class SnmpReader:
@@ -91,6 +168,7 @@ class SnmpReader:
         self._engine: SnmpEngine | None = None
         self._target: Target | None = None
         self._requests: dict[tuple[OID, ...], tuple[ObjectType, ...]] = {}
+        self._layout: Layout | None = None
 
     @property
     def address(self) -> str:
@@ -114,8 +192,9 @@ class SnmpReader:
             return f"no answer from {self.address} within {self.timeout:g} s{tries}"
         return f"SNMP request to {self.address} failed: {indication}"
 
-    async def _get(self, oids: list[OID]) -> tuple[VarBinds | None, str | None]:
-        """One GET; (var-binds, None) or (None, why not)."""
+    async def _get(self, oids: list[OID]) -> tuple[VarBinds | None, str | None, bool]:
+        """One GET; (var-binds, None, False), or (None, why not, whether the printer
+        answered with an error status rather than not at all)."""
         try:
             engine, target = await self._connect()
             heard_before = received_count(target)
@@ -123,15 +202,41 @@ class SnmpReader:
                 engine, self._auth, target, self._context,
                 *self._object_types(tuple(oids)), lookupMib=False)
         except (PySnmpError, OSError) as exc:
-            return None, f"cannot query {self.address} over SNMP: {exc}"
+            return None, f"cannot query {self.address} over SNMP: {exc}", False
         if indication:
-            return None, self._failure(indication, heard_before)
+            return None, self._failure(indication, heard_before), False
         if status:
             bad = oids[int(index) - 1] if 0 < int(index) <= len(oids) else None
             at = f" at {'.'.join(map(str, bad))}" if bad else ""
             return None, (f"printer at {self.address} refused the request: "
-                          f"{status.prettyPrint()}{at}")
-        return [(tuple(name), value) for name, value in var_binds], None
+                          f"{status.prettyPrint()}{at}"), True
+        if len(var_binds) != len(oids):
+            return None, f"printer at {self.address} answered the wrong values", False
+        return [(tuple(name), value) for name, value in var_binds], None, False
+
+    async def _get_each(self, oids: list[OID]) -> tuple[dict[OID, Any] | None, dict[OID, str],
+                                                        str | None]:
+        """GET that survives a printer refusing some OIDs: a refused request is asked
+        again in halves (the error index is not trusted: agents get it wrong), so only the
+        OIDs refused alone are lost. (values, refused OID -> why, None), or (None, {},
+        why) when the printer did not answer at all."""
+        var_binds, problem, refused = await self._get(oids)
+        if var_binds is not None:
+            return dict(var_binds), {}, None
+        if not refused:
+            return None, {}, problem
+        if len(oids) == 1:
+            return {}, {oids[0]: f"printer refused it ({problem})"}, None
+        values: dict[OID, Any] = {}
+        failed: dict[OID, str] = {}
+        middle = len(oids) // 2
+        for half in (oids[:middle], oids[middle:]):
+            got, lost, problem = await self._get_each(half)
+            if got is None:
+                return None, {}, problem
+            values |= got
+            failed |= lost
+        return values, failed, None
 
     def _object_types(self, oids: tuple[OID, ...]) -> tuple[ObjectType, ...]:
         """Request var-binds, built once: pysnmp skips re-resolving a resolved ObjectType."""
@@ -142,7 +247,7 @@ class SnmpReader:
                 self._requests[oids] = cached
         return cached
 
-    async def _walk_columns(self, entry: OID, columns: tuple[int, ...]
+    async def _walk_columns(self, entry: OID, columns: tuple[int, ...], what: str = "alerts"
                             ) -> tuple[VarBinds, str | None]:
         """GETBULK walk of a few table columns side by side, as snmptable does.
 
@@ -162,16 +267,16 @@ class SnmpReader:
                 if indication:
                     return cells, self._failure(indication, heard_before)
                 if status:
-                    return cells, (f"printer at {self.address} refused to list alerts: "
+                    return cells, (f"printer at {self.address} refused to list {what}: "
                                    f"{status.prettyPrint()}")
                 streams = self._advance(streams, var_binds, cells)
                 if streams is None:
-                    return cells, f"printer at {self.address} lists alerts out of order"
+                    return cells, f"printer at {self.address} lists {what} out of order"
         except (PySnmpError, OSError) as exc:
-            return cells, f"cannot list alerts on {self.address}: {exc}"
+            return cells, f"cannot list {what} on {self.address}: {exc}"
         if streams:
             return cells, (f"printer at {self.address} lists more than {_MAX_ALERT_CELLS} "
-                           "alert cells")
+                           f"cells of {what}")
         return cells, None
 
     @staticmethod
@@ -198,51 +303,98 @@ class SnmpReader:
             return []
         return [stream for stream, ok in zip(live, alive, strict=True) if ok]
 
+    def _default_layout(self) -> Layout:
+        """The indexes written in the profile's life_count_oid (…device.marker)."""
+        device, marker = self.profile.oid("life_count_oid")[-2:]
+        return Layout(device, ((device, marker),))
+
+    async def layout(self) -> Layout:
+        """The printer's device and markers, walked once and kept; the profile's indexes
+        when the profile says not to walk or the walk gets no answer (tried again)."""
+        if self._layout is not None:
+            return self._layout
+        default = self._default_layout()
+        if not self.profile.find_indexes:
+            self._layout = default
+            return default
+        types, problem = await self._walk_columns(HR_DEVICE_ENTRY, (HR_DEVICE_TYPE_COL,),
+                                                  "its devices")
+        lives, life_problem = await self._walk_columns(PRT_MARKER_ENTRY, (PRT_MARKER_LIFE_COL,),
+                                                       "its markers")
+        if (problem or life_problem) and not (types or lives):
+            return default
+        self._layout = find_layout(types, lives, default)
+        return self._layout
+
     async def read(self) -> PrinterSnapshot:
-        """Counters, status, errors, identity and alerts: two round trips when the printer
-        has at most `profile.bulk_rows` alerts, one more per further `bulk_rows` alerts."""
+        """Counters, status, errors, identity and alerts: three round trips (four when the
+        printer has more than `profile.bulk_rows` alerts), plus a walk on the first read."""
         p = self.profile
-        oids = [p.oid(name) for name in _SCALARS]
-        var_binds, problem = await self._get(oids)
-        if var_binds is None or len(var_binds) != len(oids):
-            self.last_problem = problem or f"printer at {self.address} answered the wrong values"
-            return PrinterSnapshot(reachable=False, problem=self.last_problem)
-        values = dict(zip(_SCALARS, (value for _, value in var_binds), strict=True))
-        problems: list[str] = []
-        keep = functools.partial(_note, problems)
-        life = keep(decode.decode_counter(values["life_count_oid"], "its page counter",
-                                          p.counter_bits))
-        power_on, _ = decode.decode_counter(values["power_on_oid"], "power-on count",
-                                            p.counter_bits)
-        unit, _ = decode.decode_enum(values["counter_unit_oid"], decode.COUNTER_UNITS, "unit")
-        device = keep(decode.decode_enum(values["device_status_oid"], decode.DEVICE_STATUS,
-                                         "its device status"))
-        printer = keep(decode.decode_enum(values["printer_status_oid"], decode.PRINTER_STATUS,
-                                          "its printer status"))
-        raw_errors = decode.decode_bytes(values["error_state_oid"])
-        uptime = values["uptime_oid"]
+        layout = await self.layout()
+        lives = [layout.oid("life_count_oid", p.oid("life_count_oid"), m)
+                 for m in layout.markers]
+        units = [layout.oid("counter_unit_oid", p.oid("counter_unit_oid"), m)
+                 for m in layout.markers]
+        required = {name: layout.oid(name, p.oid(name)) for name in _REQUIRED}
+        values, refused, problem = await self._get_each([*lives, *required.values()])
+        if values is None:
+            self.last_problem = problem
+            return PrinterSnapshot(reachable=False, problem=problem)
+        optional = {name: layout.oid(name, p.oid(name)) for name in _OPTIONAL}
+        vendor = {name: tuple(int(x) for x in oid.split("."))
+                  for name, oid in p.vendor_counters.items()}
+        extra, extra_refused, _ = await self._get_each(
+            list(dict.fromkeys([*optional.values(), *units[1:], *vendor.values()])))
+        values |= extra or {}
+        refused |= extra_refused
+        decoded = _Decoded(values, refused, p.counter_bits)
+        unit_oids = [optional["counter_unit_oid"], *units[1:]]
+        markers = tuple(
+            MarkerCount(d, m, decoded.counter(life, f"marker {d}.{m}", f"the page counter of "
+                                              f"marker {d}.{m}", note=False),
+                        decoded.enum(unit, decode.COUNTER_UNITS, f"marker {d}.{m} unit",
+                                     "its unit", note=False))
+            for (d, m), life, unit in zip(layout.markers, lives, unit_oids, strict=True))
+        unit = decoded.enum(optional["counter_unit_oid"], decode.COUNTER_UNITS, "counter_unit",
+                            "its counter unit (prtMarkerCounterUnit)", note=False)
+        fields = {
+            "life_count": decoded.counter(lives[0], "life_count", "its page counter"),
+            "power_on_count": decoded.counter(optional["power_on_oid"], "power_on_count",
+                                              "its power-on count", note=False),
+            "device_status": decoded.enum(required["device_status_oid"], decode.DEVICE_STATUS,
+                                          "device_status", "its device status"),
+            "printer_status": decoded.enum(required["printer_status_oid"],
+                                           decode.PRINTER_STATUS, "printer_status",
+                                           "its printer status"),
+            "errors": decoded.error_state(required["error_state_oid"]),
+            "serial": decoded.text(optional["serial_oid"], "serial", "its serial number"),
+            "console": decoded.text(optional["console_oid"], "console", "its console text"),
+        }
+        counters = {name: decoded.counter(oid, name, f"its {name} counter", note=False)
+                    for name, oid in vendor.items()}
         rows, walk_problem = await self._walk_columns(p.oid("alert_entry_oid"), _ALERT_COLUMNS)
-        if walk_problem:
-            problems.append(walk_problem)
+        problems = [*decoded.problems, *([walk_problem] if walk_problem else [])]
         self.last_problem = "; ".join(problems) or None
+        uptime = values.get(optional["uptime_oid"])
         return PrinterSnapshot(
             reachable=True,
-            life_count=life,
-            power_on_count=power_on,
-            counter_unit=unit or p.counter_unit,
-            device_status=device,
-            printer_status=printer,
-            errors=decode.decode_error_state(raw_errors or b""),
+            counter_unit=unit,
             alerts=decode.decode_alerts(rows, p.oid("alert_entry_oid")),
-            serial=decode.decode_text(values["serial_oid"]) or None,
-            console=decode.decode_text(values["console_oid"]),
             uptime_ticks=int(uptime) if isinstance(uptime, TimeTicks) else None,
             problem=self.last_problem,
+            device_index=layout.device,
+            markers=markers,
+            counter_unit_assumed=None if unit else p.counter_unit,
+            vendor_counters={k: v for k, v in counters.items() if v is not None},
+            unknowns=decoded.unknowns,
+            **fields,
         )
 
     async def life_count(self) -> int | None:
         """prtMarkerLifeCount alone, in one GET; None if unknown (see `last_problem`)."""
-        var_binds, problem = await self._get([self.profile.oid("life_count_oid")])
+        layout = await self.layout()
+        oid = layout.oid("life_count_oid", self.profile.oid("life_count_oid"))
+        var_binds, problem, _ = await self._get([oid])
         if var_binds is None:
             self.last_problem = problem
             return None
