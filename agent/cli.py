@@ -16,6 +16,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "panel": ("ui.app:main", "run the Kivy touch panel"),
     "demo": ("demo.run:main", "run the whole system on the simulator"),
     "provision": ("provision.cli:main", "seed Raspberry Pi OS cards for a site"),
+    "enrol": ("agent.enrol:main", "first boot: trade the one-time token for MQTT credentials"),
 }
 
 

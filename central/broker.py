@@ -5,6 +5,7 @@ its own topic root" is the broker's job: each device's username is its device id
 """
 
 CENTRAL_USER = "central"
+ENROL_USER = "enrol"
 
 DEVICE_ACL = """\
 # Devices: the username is the device id; a device writes only under its own root.
@@ -18,4 +19,11 @@ pattern read pagetally/v1/+/%u/rpc/res
 # The central ledger service reads every device's txns and requests, writes acks and answers.
 user central
 topic readwrite pagetally/v1/#
+topic readwrite pagetally/enrol/v1/#
+
+# Enrolment (contract/enrol.py): one shared account for new devices, which may only ask for
+# an account of their own. Answers carry no secret; requests are readable by central only.
+user enrol
+topic write pagetally/enrol/v1/+/+/req
+topic read pagetally/enrol/v1/+/+/res
 """

@@ -212,6 +212,10 @@ def admin_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["enrol"]:  # its own store and options: central/enrol_cli.py
+        from central.enrol_cli import main as enrol_main
+
+        return enrol_main(argv[1:])
     args = parse_args(argv)
     try:
         return serve(args) if args.command == "serve" else admin_command(args)
