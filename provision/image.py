@@ -7,9 +7,10 @@ The FAT partition's byte offset comes from the MBR (`provision.mbr`) and goes to
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from provision import mbr, tools
@@ -51,19 +52,52 @@ def boot_partition(image: Path) -> mbr.Partition:
     return part
 
 
+def _data_ranges(fd: int, size: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of each run of data; holes are skipped (SEEK_DATA/SEEK_HOLE)."""
+    pos = 0
+    while pos < size:
+        try:
+            start = os.lseek(fd, pos, os.SEEK_DATA)
+        except OSError as exc:
+            if exc.errno == errno.ENXIO:  # only a hole is left
+                return
+            if exc.errno == errno.EINVAL:  # file system without hole reporting
+                yield pos, size
+                return
+            raise
+        end = os.lseek(fd, start, os.SEEK_HOLE)
+        yield start, end
+        pos = end
+
+
+def _copy_range(fin: int, fout: int, start: int, end: int, bar: Progress) -> None:
+    """Copy [start, end) in chunks; chunks of zeros stay holes in the copy."""
+    pos = start
+    while pos < end:
+        n = min(CHUNK, end - pos)
+        chunk = os.pread(fin, n, pos)
+        if not chunk:
+            raise ProvisionError("the image file shrank while it was being copied")
+        if chunk.count(0) != len(chunk):
+            os.pwrite(fout, chunk, pos)
+        pos += len(chunk)
+        bar.advance(len(chunk))
+
+
 def copy_image(src: Path, dst: Path) -> None:
     """Copy keeping holes (a base image is mostly empty) with a progress bar."""
     size = src.stat().st_size
     bar = Progress(f"copying {src.name} -> {dst.name}", size)
     tmp = dst.with_name(dst.name + ".part")
     with src.open("rb") as fin, tmp.open("wb") as fout:
-        while chunk := fin.read(CHUNK):
-            if chunk.count(0) == len(chunk):
-                fout.seek(len(chunk), os.SEEK_CUR)
-            else:
-                fout.write(chunk)
-            bar.advance(len(chunk))
         fout.truncate(size)
+        done = 0
+        for start, end in _data_ranges(fin.fileno(), size):
+            bar.advance(start - done)  # the hole before this run
+            _copy_range(fin.fileno(), fout.fileno(), start, end, bar)
+            done = end
+        fout.flush()
+        os.fsync(fout.fileno())
     tmp.replace(dst)
     bar.finish()
 

@@ -154,3 +154,21 @@ def test_mbr_parse_fuzz(data: bytes) -> None:
     except mbr.ImageError:
         return
     assert all(1 <= p.number <= 4 and p.sectors > 0 for p in parts)
+
+
+def test_copy_image_is_identical_and_keeps_holes(tmp_path: Path) -> None:
+    from provision.image import CHUNK, copy_image
+
+    src, dst = tmp_path / "base.img", tmp_path / "copy.img"
+    with src.open("wb") as f:
+        f.truncate(64 * 2**20)
+        f.seek(3 * CHUNK + 100)
+        f.write(os.urandom(5000))
+        f.seek(10 * CHUNK)
+        f.write(bytes(CHUNK))  # zeros written densely: holes in the copy
+        f.seek(64 * 2**20 - 7)
+        f.write(b"the end")
+    copy_image(src, dst)
+    assert dst.read_bytes() == src.read_bytes()
+    assert dst.stat().st_blocks * 512 <= 2 * CHUNK  # two data chunks, not 64 MiB
+    assert not dst.with_name("copy.img.part").exists()
