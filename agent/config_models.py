@@ -102,6 +102,8 @@ class MeteringConfig(Section):
     idle_polls: Count = 3
     settle_timeout_s: Seconds = 120.0
     stall_timeout_s: Seconds = 600.0
+    refused_tries: Count = 3
+    give_up_after_s: Seconds = 600.0
     snmp_timeout_s: Seconds = 2.0
     snmp_retries: NonNegative = 1
     ipp_timeout_s: Seconds = 10.0

@@ -68,6 +68,8 @@ class Agent:
                                  idle_polls=cfg.metering.idle_polls,
                                  settle_timeout=cfg.metering.settle_timeout_s,
                                  stall_timeout=cfg.metering.stall_timeout_s,
+                                 refused_tries=cfg.metering.refused_tries,
+                                 give_up_after=cfg.metering.give_up_after_s,
                                  counter_bits=profile.counter_bits,
                                  saves_every=profile.saves_every)
         self.central = CentralSync(cfg, self.ledger) if cfg.mqtt.host else None

@@ -59,6 +59,9 @@ class SimClient:
         body = {"name": name, "user": user, "pages": pages, **options}
         return self._call("POST", "/sim/submit", body)["job_id"]
 
+    def power_cycle(self) -> None:
+        self._call("POST", "/sim/power-cycle", {})
+
     def cancel_at_device(self, job_id: int) -> None:
         self._call("POST", f"/sim/jobs/{job_id}/cancel-at-device")
 

@@ -34,6 +34,7 @@ class DeviceBody(msgspec.Struct, forbid_unknown_fields=True):
     ipp_counters: bool | None = None
     clock_offset: float | None = None
     snmp_drop_gets: int | None = None
+    refuse_release: bool | None = None
 
 
 class CopyBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -139,6 +140,8 @@ def add_routes(app: web.Application, engine: Engine) -> None:
             engine.faults.clock_offset = body.clock_offset
         if body.snmp_drop_gets is not None:
             engine.faults.snmp_drop_gets = max(0, body.snmp_drop_gets)
+        if body.refuse_release is not None:
+            engine.faults.refuse_release = body.refuse_release
         if body.offline is not None:
             engine.set_offline(body.offline)
         return web.json_response({"ok": True, "faults": engine.truth()["faults"]})
@@ -165,6 +168,12 @@ def add_routes(app: web.Application, engine: Engine) -> None:
     async def cancel_at_device(request: web.Request) -> web.Response:
         """Cancel the job from the device's panel (job-canceled-at-device)."""
         engine.cancel(int(request.match_info["job_id"]), at_device=True)
+        return web.json_response({"ok": True})
+
+    @routes.post("/sim/power-cycle")
+    async def power_cycle(request: web.Request) -> web.Response:
+        """Switch the device off and on: it forgets every job; its life counters persist."""
+        engine.power_cycle()
         return web.json_response({"ok": True})
 
     @routes.post("/sim/clear")

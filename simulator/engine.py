@@ -210,6 +210,8 @@ class Engine:
 
     def release(self, job_id: int) -> SimJob:
         job = self.job(job_id)
+        if self.faults.refuse_release:
+            raise SimError("not-possible", f"job {job_id} cannot be released now (fault)")
         if job.state != JobState.PENDING_HELD:
             raise SimError("not-possible", f"job {job_id} is not held")
         job.state = JobState.PENDING
@@ -275,6 +277,20 @@ class Engine:
         self.asleep = False
         self._last_active = time.monotonic()
         self._notify()
+
+    def power_cycle(self) -> None:
+        """Off and on again: every job is forgotten and numbering starts again at 1, as on
+        most printers; the life counters persist (they are kept in NVRAM)."""
+        for job in self.jobs.values():
+            job.cancel_requested, job.cancel_reason = True, "job-canceled-by-operator"
+        self.jobs.clear()
+        self._copies.clear()
+        self._next_id = 1
+        self.boot_time, self.boot_monotonic = time.time(), time.monotonic()
+        self.faults.jammed = self.faults.paper_out = False
+        self.asleep, self.warm = True, False
+        self._cleared.set()
+        self._kick()
 
     def reset_counters(self) -> None:
         self.counters.reset()
@@ -459,6 +475,7 @@ class Engine:
                 "ipp_counters": self.faults.ipp_counters,
                 "clock_offset": self.faults.clock_offset,
                 "snmp_drop_gets": self.faults.snmp_drop_gets,
+                "refuse_release": self.faults.refuse_release,
             },
             "jobs": [j.to_json() for j in self.jobs.values()],
         }

@@ -53,6 +53,8 @@ class DeviceFaults:
     # SNMP GET requests to drop before answering again, as a printer that misses one and
     # answers the manager's retry seconds later.
     snmp_drop_gets: int = 0
+    # Release-Job answered client-error-not-possible, as a printer whose hold queue is stuck.
+    refuse_release: bool = False
 
 
 @dataclass

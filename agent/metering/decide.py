@@ -96,7 +96,7 @@ def refund_reason(ev: Evidence, printed: int) -> tuple[str, int | None]:
         return "canceled-at-device", printed
     if ev.job_state == "canceled" and not ev.stalled:
         return "canceled-by-user", printed
-    if ev.job_state in ("aborted", "canceled"):
+    if ev.job_state in ("aborted", "canceled", "unknown"):
         for kind, at in ev.stops:
             if kind in {"jam", "paper-out"}:
                 return kind, at

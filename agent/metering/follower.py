@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from agent.metering.holdqueue import HoldQueue
 from agent.metering.probe import DeviceProbe, Reading
-from drivers.ipp.client import IppError
+from drivers.ipp.client import IppError, IppRefused
 from drivers.ipp.models import JobInfo
 
 log = logging.getLogger("pagetally.metering")
@@ -31,7 +31,8 @@ class Progress:
 
 @dataclass
 class FollowResult:
-    job: JobInfo
+    job: JobInfo | None
+    """The device job as last seen; None when the device never told us about it."""
     last: Reading
     stops: list[tuple[str, int]] = field(default_factory=list)
     interleaved: list[str] = field(default_factory=list)
@@ -80,7 +81,7 @@ async def follow(
     device_job: JobInfo | None = None
     cancel_sent = stall_cancel = False
     changed_at = time.monotonic()
-    ended_at: float | None = None
+    ended_at = forwarded_at = None
     while True:
         device_job = await _device_job(locate, queued) or device_job
         reading = await probe.read()
@@ -105,6 +106,12 @@ async def follow(
             progress.total = job.impressions or progress.total
             on_progress(progress)
         reached_device = device_job is not None or job.state.name.lower() != "completed"
+        if job.terminal and not reached_device:  # CUPS sent it on; the printer must list it
+            forwarded_at = forwarded_at or now
+            if now - forwarded_at > limits.settle_timeout:
+                note = (f"the print queue sent the job on, but the printer did not list it "
+                        f"within {limits.settle_timeout:.0f} s")
+                return FollowResult(None, reading, stops, unsettled=note)
         if job.terminal and reached_device:
             ended_at = ended_at or now
             quiet = reading.idle and previous is not None and (
@@ -122,8 +129,12 @@ async def follow(
 
 async def _device_job(locate: Callable[[], Awaitable[JobInfo | None]], queued: JobInfo
                       ) -> JobInfo | None:
+    """The device job, or None this time if the printer did not answer. A refusal (the
+    printer no longer knows the job) is raised: following a stale copy would never end."""
     try:
         return await locate()
+    except IppRefused:
+        raise
     except IppError as exc:
         log.warning("job %d: cannot read the job from the printer: %s", queued.id, exc)
         return None

@@ -27,6 +27,7 @@ from agent.metering.follower import (
 from agent.metering.history import interleaved_jobs
 from agent.metering.holdqueue import HoldQueue, created_key
 from agent.metering.probe import DeviceProbe
+from agent.metering.retry import RetryBudget
 from agent.metering.status import job_status
 from agent.pricing import PriceTable
 from drivers.ipp.client import IppError
@@ -50,6 +51,8 @@ class MeterSettings:
     counter_bits: int = 32
     saves_every: int = 1
     retry_interval: float = 1.0
+    refused_tries: int = 3
+    give_up_after: float = 600.0
 
 
 class Meter:
@@ -85,13 +88,31 @@ class Meter:
             self._todo.put_nowait(row.job_key)
         while True:
             job_key = await self._todo.get()
+            budget = RetryBudget(self.settings.refused_tries, self.settings.give_up_after)
             while True:
                 try:
                     await self._meter(self.ledger.job(job_key))
                     break
                 except IppError as exc:
-                    log.warning("job %s: printer unreachable (%s); retrying", job_key, exc)
+                    if budget.spend(exc, time.monotonic()):
+                        await self._give_up(job_key, exc)
+                        break
+                    log.warning("job %s: %s; asking the printer again", job_key, exc)
                     await asyncio.sleep(self.settings.retry_interval)
+
+    async def _give_up(self, job_key: str, exc: IppError) -> None:
+        """The printer cannot tell us about this job: stop waiting, so the next job can go.
+        Never released: nothing was charged and nothing is. Released: the job goes to
+        review, charged from what the counters show since its snapshot."""
+        row = self.ledger.job(job_key)
+        if row.state == "snapshotting":
+            log.warning("job %s: not released, giving up: %s", job_key, exc)
+            self.ledger.abandon(job_key, f"The printer would not release the job ({exc})")
+            self._publish_result(job_key)
+            return
+        log.warning("job %s: giving up on following it: %s; it goes to review", job_key, exc)
+        note = f"the printer could no longer tell about the job ({exc})"
+        await self._settle(row, FollowResult(None, await self.probe.read(), unsettled=note))
 
     async def _meter(self, row: JobRow) -> None:
         queued = await self.queue.queue_job(row.queue_job_id)
@@ -185,9 +206,10 @@ class Meter:
     async def _interleaved(self, row: JobRow, result: FollowResult) -> list[str]:
         """Other jobs in our window. Listing them costs two Get-Jobs, so they are asked only
         when the answer can change the decision."""
+        own = result.job.id if result.job else (row.device_job_id or row.queue_job_id)
         try:
             until = time.time() + (self._clock_offset(row.job_key) or 0.0)
-            return await interleaved_jobs(self.queue.printer, result.job.id,
+            return await interleaved_jobs(self.queue.printer, own,
                                           self._window_start(row.job_key),
                                           datetime.fromtimestamp(until, UTC))
         except IppError as exc:
@@ -219,9 +241,9 @@ class Meter:
         job = result.job
         return Evidence(
             estimate=row.impressions,
-            job_state=job.state.name.lower(),
-            job_reasons=tuple(job.state_reasons),
-            ipp_job_count=job.impressions_completed,
+            job_state=job.state.name.lower() if job else "unknown",
+            job_reasons=tuple(job.state_reasons) if job else (),
+            ipp_job_count=job.impressions_completed if job else None,
             snmp=CounterReading(snap.get("snmp_life"), result.last.snmp_life,
                                 bits=self.settings.counter_bits,
                                 saves_every=self.settings.saves_every),
@@ -255,7 +277,7 @@ def _evidence_json(ev: Evidence, decision: Decision, result: FollowResult,
         "interleaved": list(ev.interleaved),
         "stops": [list(s) for s in ev.stops],
         "source": decision.source,
-        "device_job": result.job.id,
+        "device_job": result.job.id if result.job else None,
         "match_doubt": ev.doubt,
         "problems": list(result.last.problems),
         "device_clock_offset_s": clock_offset,
