@@ -64,6 +64,7 @@ class PrinterConfig(Section):
     tls_fingerprint: str = ""
     max_document_mb: Annotated[int, msgspec.Meta(ge=1, le=1024)] = 64
     document_timeout_s: Seconds = 30.0
+    hold_expiry_s: Annotated[float, msgspec.Meta(ge=0)] = 14400.0
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.ipp_uri)

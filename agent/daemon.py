@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,9 @@ from agent.identity.ratelimit import RateLimiter
 from agent.identity.readers import build, chain, parse_readers, run_readers
 from agent.jobs_api import JobsApi
 from agent.ledger import JobNotFound, Ledger
+from agent.ledger.reasons import EXPIRED, reason_text
 from agent.local_accounts import LedgerBalances
+from agent.metering.expiry import HoldExpiry
 from agent.metering.holdqueue import CupsHoldQueue, DeviceHoldQueue, HoldQueue
 from agent.metering.meter import Meter, MeterSettings
 from agent.metering.probe import DeviceProbe
@@ -75,6 +78,11 @@ class Agent:
         self.central = CentralSync(cfg, self.ledger) if cfg.mqtt.host else None
         self.meter = Meter(ledger=self.ledger, queue=self.queue, probe=self.probe,
                            prices=cfg.prices, settings=settings, notify=self._notify)
+        self.expiry = HoldExpiry(
+            ledger=self.ledger, queue=self.queue, printer=cfg.device.id,
+            expiry_s=cfg.printer.hold_expiry_s, busy=self.meter.in_flight,
+            clock_offset=lambda: 0.0 if cfg.printer.hold_source == "cups" else (
+                self.probe.clock_offset or 0.0))
         name = cfg.device.name or cfg.device.id
         self.watch = PrinterWatch(self.probe, name, cfg.metering.status_interval_s,
                                   self._notify)
@@ -117,7 +125,8 @@ class Agent:
         self._register()
         await self.api.start()
         self._tasks = [asyncio.create_task(self.meter.run(), name="meter"),
-                       asyncio.create_task(self.watch.run(), name="printer-watch")]
+                       asyncio.create_task(self.watch.run(), name="printer-watch"),
+                       asyncio.create_task(self.expiry.run(), name="hold-expiry")]
         if self.central is not None:
             self._tasks += self.central.tasks()
         if self.reader_configs:
@@ -156,6 +165,7 @@ class Agent:
         api.register("jobs.delete", self._jobs_delete)
         api.register("jobs.cancel", self._jobs_cancel)
         api.register("jobs.status", self._jobs_status)
+        api.register("jobs.expired", self._jobs_expired)
         api.register("account.summary", self._account)
         api.register("printer.status", self._printer)
 
@@ -178,6 +188,14 @@ class Agent:
             raise ApiError("not-found", "That job is not yours")
         self.meter.request_cancel(job_key)
         return {"ok": True}
+
+    async def _jobs_expired(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """The user's held jobs deleted in the last day for waiting too long."""
+        since = datetime.now(UTC) - timedelta(days=1)
+        return [{"id": row.queue_job_id, "name": row.name, "expired_at": row.settled_at,
+                 "reason_text": reason_text(EXPIRED),
+                 "waited_s": self.config.printer.hold_expiry_s}
+                for row in self.ledger.expired(self.sessions.user(), since)]
 
     async def _jobs_status(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._status(str(params["job_key"]))

@@ -80,7 +80,7 @@ class JobsApi:
         out = []
         for job_id in wanted:
             job, est = held[job_id], estimates[job_id]
-            new = NewJob(printer=self.printer, source=self.queue.source,  # type: ignore[arg-type]
+            new = NewJob(printer=self.printer, source=self.queue.source,
                          queue_job_id=job.id, user=user, name=job.name,
                          impressions=est.impressions, color=job.color,
                          duplex=two_sided(job.sides), media=job.media, estimate=est.cost)

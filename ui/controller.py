@@ -237,7 +237,11 @@ class Controller:
     # plumbing --------------------------------------------------------------------------
 
     async def _refresh_jobs(self) -> None:
-        self.app.screen("jobs").show_jobs(await self._call("jobs.list"))
+        jobs = self.app.screen("jobs")
+        jobs.show_jobs(await self._call("jobs.list"))
+        expired = await self._call("jobs.expired")
+        if expired:
+            jobs.show_expired(expired)
         await self._refresh_balance()
 
     async def _refresh_balance(self) -> None:

@@ -61,6 +61,13 @@ JOBS_MONO = "Black and white"
 JOBS_DUPLEX = "Two-sided"
 JOBS_SIMPLEX = "One-sided"
 JOBS_DELETED = "Deleted {count} job(s). You were not charged."
+JOBS_EXPIRED = "{names} waited more than {waited} and was deleted. You were not charged."
+JOBS_EXPIRED_MANY = ("{names} waited more than {waited} and were deleted. "
+                     "You were not charged.")
+JOBS_HOURS = "{count} hours"
+JOBS_MINUTES = "{count} minutes"
+JOBS_SECONDS = "{count} seconds"
+JOBS_AND_MORE = "{names} and {more} more"
 
 # Releasing
 RELEASING_TITLE = "Printing"

@@ -13,9 +13,11 @@ CANCELED_AT_DEVICE = "canceled-at-device"
 CANCELED_BY_USER = "canceled-by-user"
 ABORTED = "aborted"
 COMPLETED = "completed"
+EXPIRED = "expired"
 
 REASONS: frozenset[str] = frozenset(
-    {NEVER_STARTED, JAM, PAPER_OUT, CANCELED_AT_DEVICE, CANCELED_BY_USER, ABORTED, COMPLETED}
+    {NEVER_STARTED, JAM, PAPER_OUT, CANCELED_AT_DEVICE, CANCELED_BY_USER, ABORTED, COMPLETED,
+     EXPIRED}
 )
 
 _SENTENCES: dict[str, tuple[str, str]] = {
@@ -27,6 +29,8 @@ _SENTENCES: dict[str, tuple[str, str]] = {
     CANCELED_BY_USER: ("Canceled by you", "Canceled by you at page {page}"),
     ABORTED: ("Printer aborted the job", "Printer aborted the job at page {page}"),
     COMPLETED: ("Printed", "Printed"),
+    EXPIRED: ("Waited too long and was deleted, at no charge",
+              "Waited too long and was deleted, at no charge"),
 }
 
 

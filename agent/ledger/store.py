@@ -37,7 +37,7 @@ from agent.ledger.models import (
     job_from_row,
     txn_from_row,
 )
-from agent.ledger.reasons import check_reason
+from agent.ledger.reasons import EXPIRED, check_reason
 from agent.money import exponent
 
 _OUTBOX_FOR_ACK: dict[str, str] = {"applied": "acked", "duplicate": "acked", "rejected": "rejected"}
@@ -243,6 +243,35 @@ class Ledger:
                 (reason, now, now, job_key),
             )
 
+    def record_expired(self, job: NewJob) -> JobRow:
+        """A held job deleted because it waited too long: never released, never charged,
+        kept so its owner can be told why it is gone. Recording it twice keeps one row."""
+        now = self._now()
+        with self._write():
+            found = self._jobs_where(
+                "printer = ? AND source = ? AND queue_job_id = ? AND user = ? AND name = ?"
+                " AND state = 'abandoned' AND reason = ?",
+                (job.printer, job.source, job.queue_job_id, job.user, job.name, EXPIRED))
+            if found:
+                return found[0]
+            job_key = str(uuid6.uuid7())
+            self._conn.execute(
+                "INSERT INTO jobs (job_key, printer, source, queue_job_id, user, name,"
+                " impressions, color, duplex, media, estimate, state, reason, review,"
+                " created_at, updated_at, settled_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'abandoned', ?, 0, ?, ?, ?)",
+                (job_key, job.printer, job.source, job.queue_job_id, job.user, job.name,
+                 job.impressions, int(job.color), int(job.duplex), job.media, job.estimate,
+                 EXPIRED, now, now, now),
+            )  # fmt: skip
+            return self._job(job_key)
+
+    def expired(self, user: str, since: datetime) -> list[JobRow]:
+        """The user's held jobs deleted for waiting too long since `since`, newest first."""
+        stamp = since.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return self._jobs("user = ? AND state = 'abandoned' AND reason = ? AND settled_at >= ?"
+                          " ORDER BY settled_at DESC", (user, EXPIRED, stamp))
+
     def unfinished(self) -> list[JobRow]:
         """Jobs a restart must resume, oldest first."""
         return self._jobs(f"state IN ({_IN_FLIGHT}) ORDER BY created_at, job_key", ())
@@ -407,9 +436,10 @@ class Ledger:
 
     def _jobs(self, where: str, params: tuple[Any, ...]) -> list[JobRow]:
         with self._lock:
-            return [
-                job_from_row(r) for r in self.db.query(f"SELECT * FROM jobs WHERE {where}", params)
-            ]
+            return self._jobs_where(where, params)
+
+    def _jobs_where(self, where: str, params: tuple[Any, ...]) -> list[JobRow]:
+        return [job_from_row(r) for r in self.db.query(f"SELECT * FROM jobs WHERE {where}", params)]
 
     def _txns(self, where: str, params: tuple[Any, ...]) -> list[Txn]:
         with self._lock:

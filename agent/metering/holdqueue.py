@@ -13,6 +13,7 @@ from typing import Protocol
 
 from agent.documents import DocumentPages
 from agent.estimate import job_impressions
+from agent.ledger.models import Source
 from agent.metering.history import HISTORY_PAGE, newest_first
 from drivers.ipp.client import IppClient
 from drivers.ipp.models import JobInfo
@@ -40,10 +41,11 @@ class DeviceMatch:
 
 
 class HoldQueue(Protocol):
-    source: str
+    source: Source
     printer: IppClient
 
     async def held_jobs(self, user: str) -> list[JobInfo]: ...
+    async def all_held(self) -> list[JobInfo]: ...
     async def release(self, job_id: int) -> None: ...
     async def cancel(self, job_id: int) -> None: ...
     async def queue_job(self, job_id: int) -> JobInfo: ...
@@ -54,7 +56,7 @@ class HoldQueue(Protocol):
 class DeviceHoldQueue:
     """Jobs held on the printer itself: the queue job is the device job."""
 
-    source = "device"
+    source: Source = "device"
 
     def __init__(self, device: IppClient) -> None:
         self.held = device  # where jobs wait
@@ -62,6 +64,10 @@ class DeviceHoldQueue:
 
     async def held_jobs(self, user: str) -> list[JobInfo]:
         return await self.held.held_jobs(user)
+
+    async def all_held(self) -> list[JobInfo]:
+        """Every user's held jobs, as the queue lists them (no pages counted)."""
+        return await self.held.held_jobs()
 
     async def release(self, job_id: int) -> None:
         await self.held.release(job_id)
@@ -80,7 +86,7 @@ class DeviceHoldQueue:
 class CupsHoldQueue(DeviceHoldQueue):
     """Jobs held in a CUPS queue that forwards to the device once released."""
 
-    source = "cups"
+    source: Source = "cups"
 
     def __init__(self, cups: IppClient, device: IppClient,
                  documents: DocumentPages | None = None) -> None:

@@ -18,15 +18,19 @@ SOURCE_SETTING = "membership.source"
 
 
 def set_officernd(ledger: Ledger, org: str, client_id: str, secret_file: Path,
-                  api_url: str | None = None, identity_url: str | None = None) -> None:
+                  api_url: str | None = None, identity_url: str | None = None,
+                  attempts: int | None = None) -> None:
+    """`attempts`: how often one request is tried before the run gives up (default 6)."""
     if not secret_file.is_file():
         raise MembershipError(f"there is no secret file {secret_file}")
-    config = {"kind": "officernd", "org": org, "client_id": client_id,
+    config: dict[str, str | int] = {"kind": "officernd", "org": org, "client_id": client_id,
               "secret_file": str(secret_file.resolve())}
     if api_url:
         config["api_url"] = api_url
     if identity_url:
         config["identity_url"] = identity_url
+    if attempts:
+        config["attempts"] = attempts
     ledger.set_setting(SOURCE_SETTING, json.dumps(config))
 
 
@@ -58,5 +62,5 @@ def open_source(ledger: Ledger) -> MembershipSource | None:
     except OSError as exc:
         raise MembershipError(f"cannot read OfficeRnD's client secret from"
                               f" {config['secret_file']}: {exc.strerror}") from None
-    extra = {k: config[k] for k in ("api_url", "identity_url") if k in config}
+    extra = {k: config[k] for k in ("api_url", "identity_url", "attempts") if k in config}
     return OfficeRnD(OfficeRnDSettings(config["org"], config["client_id"], secret, **extra))

@@ -43,6 +43,25 @@ def job_details(job: dict[str, Any]) -> str:
     ))
 
 
+def waited_text(seconds: float) -> str:
+    """A wait in the unit people use for it: '4 hours', '90 minutes', '30 seconds'."""
+    if seconds >= 7200:
+        return strings.JOBS_HOURS.format(count=round(seconds / 3600))
+    if seconds >= 120:
+        return strings.JOBS_MINUTES.format(count=round(seconds / 60))
+    return strings.JOBS_SECONDS.format(count=max(1, round(seconds)))
+
+
+def expired_text(expired: list[dict[str, Any]]) -> str:
+    """E.g. 'report.pdf waited more than 4 hours and was deleted. You were not charged.'"""
+    waited = waited_text(float(expired[0].get("waited_s", 0)))
+    names = ", ".join(str(job.get("name", "")) for job in expired[:2])
+    if len(expired) > 2:
+        names = strings.JOBS_AND_MORE.format(names=names, more=len(expired) - 2)
+    text = strings.JOBS_EXPIRED if len(expired) == 1 else strings.JOBS_EXPIRED_MANY
+    return text.format(names=names, waited=waited)
+
+
 class JobRow(ButtonBehavior, Box):
     """One held job; a tap selects or unselects it."""
 
@@ -127,6 +146,11 @@ class JobsScreen(PanelScreen):
 
     def show_info(self, text: str) -> None:
         self.banner.show(text, "success")
+
+    def show_expired(self, expired: list[dict[str, Any]]) -> None:
+        """Jobs deleted for waiting too long: said once the list is shown, so nobody hunts
+        for a job that is gone."""
+        self.banner.show(expired_text(expired), "info")
 
     def _set_rows(self, jobs: list[dict[str, Any]]) -> None:
         self.list.clear_widgets()
