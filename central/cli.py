@@ -10,8 +10,9 @@ import sys
 import threading
 from pathlib import Path
 
-from central import admin
+from central import admin, cli_accounts
 from central.codes import CodeBook
+from central.members.source import MembershipError
 from central.money import MoneyError, format_money, parse_money
 from central.storage.base import StorageError
 from central.storage.sqlite import SqliteLedger
@@ -63,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--batch-max", type=int, default=500, help="most txns per commit")
     s.add_argument("--max-inflight", type=int, default=20,
                    help="unacknowledged publishes at once; <= the broker's max_inflight_messages")
+    s.add_argument("--no-scheduler", action="store_true",
+                   help="do not run quotas, member syncs and the fee run here")
     s.add_argument("-v", "--verbose", action="store_true")
 
     user = sub.add_parser("user", help="add or import users").add_subparsers(
@@ -109,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("username")
     e = sub.add_parser("export", parents=[common], help="all transactions as CSV")
     e.add_argument("--csv", type=Path, required=True)
+    cli_accounts.add_parsers(sub, common)
     return p
 
 
@@ -154,6 +158,9 @@ def serve(args: argparse.Namespace) -> int:
                 return
 
     threading.Thread(target=announce, name="announce", daemon=True).start()
+    if not args.no_scheduler:
+        threading.Thread(target=cli_accounts.scheduler_loop, args=(args.db, stop),
+                         name="scheduler", daemon=True).start()
     service.start()
     try:
         service.run(stop)
@@ -203,8 +210,10 @@ def admin_command(args: argparse.Namespace) -> int:
             admin.show(ledger, args.username, sys.stdout)
         elif cmd == "export":
             print(f"wrote {admin.export_csv(ledger, args.csv)} transactions to {args.csv}")
+        elif cmd in cli_accounts.COMMANDS:
+            cli_accounts.run(args, ledger)
         return 0
-    except (admin.AdminError, StorageError, ValueError) as exc:
+    except (admin.AdminError, StorageError, ValueError, MembershipError) as exc:
         print(f"pagetally central: {exc}", file=sys.stderr)
         return 1
     finally:
