@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from simulator.config import ConfigError, load_config
+from simulator.profiles import PROFILES, parse_names
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -31,6 +32,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="quirk: Get-Jobs lists completed jobs oldest first, as some printers "
                         "do (RFC 8011 says newest first), so a limited listing misses the "
                         "latest jobs")
+    p.add_argument("--profile", dest="profiles", type=parse_names, metavar="NAME[,NAME]",
+                   help="quirk profiles to imitate, comma-separated: "
+                        + ", ".join(sorted(PROFILES)))
     p.add_argument("-v", "--verbose", action="store_true")
     return p.parse_args(argv)
 

@@ -51,6 +51,14 @@ class SimClient:
     def device(self, **faults: Any) -> dict[str, Any]:
         return self._call("POST", "/sim/faults/device", faults)
 
+    def profiles(self, *names: str) -> dict[str, Any]:
+        """Imitate these quirk profiles (none: back to the tidy device)."""
+        return self._call("POST", "/sim/profiles", {"profiles": list(names)})
+
+    def index(self) -> dict[str, Any]:
+        """GET /sim/: the control endpoints and the quirk profiles."""
+        return self._call("GET", "/sim/")
+
     def copy(self, pages: int, color: bool = False, user: str = "walk-up") -> int:
         return self._call("POST", "/sim/copy", {"pages": pages, "color": color,
                                                 "user": user})["copy_id"]

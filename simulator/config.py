@@ -7,6 +7,8 @@ from pathlib import Path
 
 import msgspec
 
+from simulator.profiles import combine
+
 
 class SimConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     host: str = "127.0.0.1"
@@ -27,6 +29,8 @@ class SimConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Quirk: Get-Jobs lists completed jobs oldest first, against RFC 8011 §4.2.6.2, as some
     # printers do. The agent must notice and read the whole history instead of one page.
     get_jobs_oldest_first: bool = False
+    # Quirk profiles (simulator.profiles) the device imitates, combined in order.
+    profiles: list[str] = msgspec.field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.ppm <= 0:
@@ -41,6 +45,7 @@ class SimConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
                 raise ValueError(f"{name} must be a port number from 0 to 65535, got {port}")
         if self.lines_per_page < 1:
             raise ValueError("lines_per_page must be at least 1")
+        combine(self.profiles)  # ProfileError is a ValueError: msgspec reports it
 
     @property
     def page_seconds(self) -> float:

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from simulator.engine import Engine, SimError
 from simulator.model import JobFaults
+from simulator.profiles import PROFILES, ProfileError, parse_names
 
 T = TypeVar("T")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -35,6 +36,10 @@ class DeviceBody(msgspec.Struct, forbid_unknown_fields=True):
     clock_offset: float | None = None
     snmp_drop_gets: int | None = None
     refuse_release: bool | None = None
+
+
+class ProfilesBody(msgspec.Struct, forbid_unknown_fields=True):
+    profiles: list[str] | str
 
 
 class CopyBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -146,6 +151,17 @@ def add_routes(app: web.Application, engine: Engine) -> None:
             engine.set_offline(body.offline)
         return web.json_response({"ok": True, "faults": engine.truth()["faults"]})
 
+    @routes.post("/sim/profiles")
+    async def profiles(request: web.Request) -> web.Response:
+        """Imitate the quirk profiles named (a list or "a,b"; [] for none), listed by GET /sim/."""
+        body = await _body(request, ProfilesBody)
+        try:
+            engine.apply_profiles(parse_names(body.profiles))
+        except ProfileError as exc:
+            return _error(400, str(exc))
+        return web.json_response({"ok": True, "profiles": list(engine.profiles.names),
+                                  "agent_snmp_profile": engine.profiles.agent_snmp_profile})
+
     @routes.post("/sim/copy")
     async def copy(request: web.Request) -> web.Response:
         """Make a walk-up copy of `pages` pages (no IPP job); answers its copy_id."""
@@ -213,7 +229,11 @@ def add_routes(app: web.Application, engine: Engine) -> None:
 
     async def index(request: web.Request) -> web.Response:
         """This list: every control endpoint with its method and what it does."""
-        return web.json_response({"endpoints": control_endpoints(request.app)})
+        return web.json_response({
+            "endpoints": control_endpoints(request.app),
+            "profiles": [profile.to_json() for profile in PROFILES.values()],
+            "active_profiles": list(engine.profiles.names),
+        })
 
     app.router.add_get("/sim", index)
     app.router.add_get("/sim/", index)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from drivers.ipp.tags import JobState, PrinterState
 from simulator.config import SimConfig
 from simulator.model import Counters, DeviceFaults, JobFaults, SimJob
+from simulator.profiles import Quirks, Selection, combine
 
 log = logging.getLogger("pagetally.sim.engine")
 
@@ -40,6 +41,8 @@ class Engine:
         self.jobs: dict[int, SimJob] = {}
         self.counters = Counters()
         self.faults = DeviceFaults()
+        self.profiles = Selection()
+        self.quirks = Quirks()
         self.pending_job_faults: deque[JobFaults] = deque()
         self.state = PrinterState.IDLE
         self.warm = False
@@ -51,6 +54,7 @@ class Engine:
         self._copies: deque[SimJob] = deque()
         self._last_active = time.monotonic()
         self._listeners: list[Callable[[], None]] = []
+        self.apply_profiles(config.profiles)
 
     # ----- queries -------------------------------------------------------------
 
@@ -62,7 +66,10 @@ class Engine:
         return 0 if at is None else max(1, int(at - self.boot_time) + 1)
 
     def device_clock(self, at: float) -> datetime:
-        """What the device's own wall clock read at `at`, set wrong or not."""
+        """What the device's own wall clock read at `at`, set wrong or not; a clock never
+        set (quirk clock_1970) has counted from 1970-01-01 since power-on."""
+        if self.quirks.clock_1970:
+            return datetime.fromtimestamp(max(at - self.boot_time, 0.0), UTC)
         return datetime.fromtimestamp(at + self.faults.clock_offset, UTC)
 
     @property
@@ -302,6 +309,14 @@ class Engine:
         self.faults.counter_save_every = n
         self.counters.resave(n)
 
+    def apply_profiles(self, names: list[str] | tuple[str, ...]) -> None:
+        """Behave like the quirk profiles named (simulator.profiles), replacing the last
+        selection; ProfileError names an unknown or contradicting profile."""
+        selection = combine(names)
+        self.profiles, self.quirks = selection, selection.quirks
+        self.faults.ipp_counters = bool(selection.device.get("ipp_counters", True))
+        self._notify()
+
     # ----- listeners -----------------------------------------------------------
 
     def add_listener(self, callback: Callable[[], None]) -> None:
@@ -385,7 +400,8 @@ class Engine:
             await asyncio.sleep(self.config.page_seconds)
             if job.cancel_requested:
                 continue
-            self.counters.mark(job.color, self.faults.counter_save_every)
+            self.counters.mark(job.color, self.faults.counter_save_every,
+                               copy=job.origin == "copy")
             job.impressions_completed += 1
             self._notify()
             await self._after_page(job)
@@ -477,5 +493,8 @@ class Engine:
                 "snmp_drop_gets": self.faults.snmp_drop_gets,
                 "refuse_release": self.faults.refuse_release,
             },
+            "profiles": list(self.profiles.names),
+            "agent_snmp_profile": self.profiles.agent_snmp_profile,
+            "split_counters": dict(c.split),
             "jobs": [j.to_json() for j in self.jobs.values()],
         }

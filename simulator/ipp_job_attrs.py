@@ -45,6 +45,25 @@ def _date(engine: Engine, attr_name: str, at: float | None) -> IppAttribute:
     return b.date_time(attr_name, engine.device_clock(at))
 
 
+_STEPS = ("creation", "processing", "completed")
+
+
+def _job_times(engine: Engine, job: SimJob) -> list[IppAttribute]:
+    """time-at-* and date-time-at-*, or what a quirk profile leaves of them: printers that
+    stamp up-time only say 0 for a step not reached (the Xerox B210 does)."""
+    stamps = (job.created_at, job.processing_at, job.completed_at)
+    mode = engine.quirks.job_times
+    if mode == "none":
+        return []
+    if mode == "uptime-only":
+        return [b.integer(f"time-at-{step}", engine.seconds_since_boot(at) if at else 0)
+                for step, at in zip(_STEPS, stamps, strict=True)]
+    return [*(_time(engine, f"time-at-{step}", at) for step, at in zip(_STEPS, stamps,
+                                                                          strict=True)),
+            *(_date(engine, f"date-time-at-{step}", at) for step, at in zip(_STEPS, stamps,
+                                                                              strict=True))]
+
+
 def job_status_attributes(job: SimJob, base_uri: str) -> list[IppAttribute]:
     """What a job-creating operation answers with."""
     return [
@@ -79,12 +98,7 @@ def job_attributes(engine: Engine, job: SimJob, base_uri: str) -> IppGroup:
         b.integer("job-impressions", job.pages),
         *_progress(engine, job, sheets),
         b.integer("job-printer-up-time", engine.seconds_since_boot(time.time())),
-        _time(engine, "time-at-creation", job.created_at),
-        _time(engine, "time-at-processing", job.processing_at),
-        _time(engine, "time-at-completed", job.completed_at),
-        _date(engine, "date-time-at-creation", job.created_at),
-        _date(engine, "date-time-at-processing", job.processing_at),
-        _date(engine, "date-time-at-completed", job.completed_at),
+        *_job_times(engine, job),
         b.mime_type("document-format", job.document_format),
         b.integer("copies", job.copies),
         b.keyword("sides", job.sides),

@@ -111,6 +111,23 @@ def _counter_attrs(engine: Engine) -> list[IppAttribute]:
     ]
 
 
+LOCATION = "Salle de reprographie, 2e étage"
+"""printer-location: in Latin-1 under quirk latin1_text, as Brother and Ricoh send it."""
+
+
+def _identity_text(engine: Engine) -> list[IppAttribute]:
+    """printer-info, and printer-location as UTF-8 or (quirk) as raw Latin-1 bytes."""
+    location = LOCATION.encode("latin-1") if engine.quirks.latin1_text else LOCATION
+    return [b.text("printer-info", engine.config.name), b.text("printer-location", location)]
+
+
+def _current_time(engine: Engine, now: float) -> list[IppAttribute]:
+    """printer-current-time, which printers stamping only up-time do not have."""
+    if engine.quirks.job_times == "uptime-only":
+        return []
+    return [b.date_time("printer-current-time", engine.device_clock(now))]
+
+
 def printer_attributes(engine: Engine, clock: StateClock, base_uri: str,
                        http_base: str) -> IppGroup:
     """Every printer attribute, read fresh from the engine."""
@@ -123,8 +140,7 @@ def printer_attributes(engine: Engine, clock: StateClock, base_uri: str,
         b.keyword("uri-security-supported", "none"),
         b.keyword("uri-authentication-supported", "requesting-user-name"),
         b.name("printer-name", "pagetally-sim"),
-        b.text("printer-info", cfg.name),
-        b.text("printer-location", "Simulator"),
+        *_identity_text(engine),
         b.text("printer-make-and-model", "PageTally Simulated MFD"),
         b.uri("printer-more-info", f"{http_base}/sim/state"),
         b.text("printer-device-id", "MFG:PageTally;MDL:Simulated MFD;CMD:PDF,PS,PWG;"),
@@ -136,7 +152,7 @@ def printer_attributes(engine: Engine, clock: StateClock, base_uri: str,
         b.integer("printer-state-change-time", engine.seconds_since_boot(clock.changed_at)),
         b.integer("printer-config-change-time", 1),
         b.integer("printer-up-time", engine.seconds_since_boot(now)),
-        b.date_time("printer-current-time", engine.device_clock(now)),
+        *_current_time(engine, now),
         b.boolean("printer-is-accepting-jobs", True),
         b.integer("queued-job-count", len(not_done)),
         *_counter_attrs(engine),

@@ -16,6 +16,7 @@ from typing import Literal
 from drivers.ipp.tags import JobState
 
 COUNTER32 = 2**32
+SPLIT_COUNTERS = ("copy_mono", "print_mono", "copy_color", "print_color")
 
 
 JamThen = Literal["abort", "continue"]
@@ -133,14 +134,17 @@ class Counters:
     offset: int = 0
     saved_total: int = 0
     reset_base: int = 0
+    # Vendor-style split counters (print/copy by mono/color), ground truth, never reset.
+    split: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SPLIT_COUNTERS, 0))
 
-    def mark(self, color: bool, save_every: int) -> None:
+    def mark(self, color: bool, save_every: int, copy: bool = False) -> None:
         self.true_total += 1
         self.power_on += 1
         if color:
             self.true_color += 1
         else:
             self.true_mono += 1
+        self.split[f"{'copy' if copy else 'print'}_{'color' if color else 'mono'}"] += 1
         if save_every <= 1 or self.true_total % save_every == 0:
             self.saved_total = self.true_total
 

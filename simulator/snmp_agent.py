@@ -24,7 +24,7 @@ from pysnmp.smi.instrum import AbstractMibInstrumController
 
 from drivers.snmp.transport import GuardedUdp, GuardedUdp6
 from simulator.engine import Engine
-from simulator.snmp_mib import AlertBook, MibView, active_faults, build_view
+from simulator.snmp_mib import AlertBook, MibView, active_faults, build_view, gen_err_oids
 
 log = logging.getLogger("pagetally.sim.snmp")
 
@@ -66,6 +66,10 @@ class LiveInstrumentation(AbstractMibInstrumController):
             self.engine.faults.snmp_drop_gets -= 1
             raise _DropRequest("snmp fault snmp_drop_gets: request dropped")
         view = self._view()
+        refused = gen_err_oids(self.engine)
+        for idx, (name, _) in enumerate(var_binds):
+            if tuple(name) in refused:  # quirk snmp_gen_err: the whole GET fails
+                raise smi_error.GenError(name=name, idx=idx)
         return [(name, view.get(tuple(name))) for name, _ in var_binds]
 
     def read_next_variables(self, *var_binds: VarBind, **context: Any) -> list[VarBind]:

@@ -13,6 +13,7 @@ from pyasn1.type.base import Asn1Item
 from pysnmp.proto import rfc1902, rfc1905
 
 from simulator.engine import Engine
+from simulator.model import COUNTER32
 
 OID = tuple[int, ...]
 
@@ -28,8 +29,12 @@ PRT_ALERT_ENTRY = (*PRT, 18, 1, 1)
 # RFC 5612 reserves enterprise 32473 for documentation: the simulator is no real product.
 SIM_OBJECT_ID = (1, 3, 6, 1, 4, 1, 32473, 1, 1)
 
-DEVICE = 1  # hrDeviceIndex of the one printer
-MARKER = 1  # prtMarkerIndex of the one marker
+HR_DEVICE_PROCESSOR = (1, 3, 6, 1, 2, 1, 25, 3, 1, 3)
+# KONICA MINOLTA's split counters (as on a bizhub C250i walk): .{1 black, 2 colour}.{1 copy,
+# 2 print}, the same OIDs as drivers/snmp/profiles/konica-minolta.toml reads.
+KM_COUNTERS = (1, 3, 6, 1, 4, 1, 18334, 1, 1, 1, 5, 7, 2, 2, 1, 5)
+KM_SPLIT = {"copy_mono": (1, 1), "print_mono": (1, 2), "copy_color": (2, 1),
+            "print_color": (2, 2)}
 
 # hrPrinterDetectedErrorState bit numbers (RFC 3805); bit 0 is the MSB of the first octet.
 ERROR_BITS = {"jammed": 5, "paper_out": 1, "toner_low": 2, "offline": 6}
@@ -135,6 +140,28 @@ def printer_status(engine: Engine, faults: list[str]) -> int:
     return 3
 
 
+def _marker_counts(engine: Engine, life: Asn1Item, power_on: Asn1Item
+                   ) -> list[tuple[Asn1Item, Asn1Item]]:
+    """(prtMarkerLifeCount, prtMarkerPowerOnCount) per marker. With two markers, marker 2
+    counts colour impressions and marker 1 the rest; counter faults (saves, wrap, reset)
+    act on marker 1, and the two sum to the one-marker count."""
+    if engine.quirks.markers == 1 or not isinstance(life, rfc1902.Counter32):
+        return [(life, power_on)] * engine.quirks.markers
+    color = engine.counters.true_color
+    return [(rfc1902.Counter32((int(life) - color) % COUNTER32),
+             rfc1902.Counter32(max(int(power_on) - color, 0))),
+            (rfc1902.Counter32(color % COUNTER32), rfc1902.Counter32(color % COUNTER32))]
+
+
+def gen_err_oids(engine: Engine) -> frozenset[OID]:
+    """The OIDs a GET fails on with genErr under quirk snmp_gen_err."""
+    device = engine.quirks.device_index
+    where = {"serial": (*PRT_GENERAL_ENTRY, 17, device),
+             "console": (*PRT_CONSOLE_ENTRY, 2, device, 1),
+             "counter_unit": (*PRT_MARKER_ENTRY, 3, device, 1)}
+    return frozenset(where[name] for name in engine.quirks.snmp_gen_err)
+
+
 def build_view(engine: Engine, alerts: AlertBook, mode: str) -> MibView:
     """Every served value as the device would answer right now, in `mode`."""
     ticks = int(engine.uptime_s * 100)
@@ -159,8 +186,15 @@ def build_view(engine: Engine, alerts: AlertBook, mode: str) -> MibView:
             life = rfc1902.Counter32(engine.counters.reported_life)
             power_on = rfc1902.Counter32(engine.counters.power_on % 2**32)
 
-    dev = (DEVICE,)
-    view.add((*HR_DEVICE_ENTRY, 1), dev, rfc1902.Integer32(DEVICE))
+    quirks = engine.quirks
+    device = quirks.device_index
+    dev = (device,)
+    if device != 1:  # a processor listed before the printer, as on most MFDs
+        view.add((*HR_DEVICE_ENTRY, 1), (1,), rfc1902.Integer32(1))
+        view.add((*HR_DEVICE_ENTRY, 2), (1,), rfc1902.ObjectIdentifier(HR_DEVICE_PROCESSOR))
+        view.add((*HR_DEVICE_ENTRY, 3), (1,), scalar("Controller CPU"))
+        view.add((*HR_DEVICE_ENTRY, 5), (1,), rfc1902.Integer32(2))
+    view.add((*HR_DEVICE_ENTRY, 1), dev, rfc1902.Integer32(device))
     view.add((*HR_DEVICE_ENTRY, 2), dev, rfc1902.ObjectIdentifier(HR_DEVICE_PRINTER))
     view.add((*HR_DEVICE_ENTRY, 3), dev, scalar(name))
     view.add((*HR_DEVICE_ENTRY, 4), dev, rfc1902.ObjectIdentifier((0, 0)))
@@ -172,19 +206,24 @@ def build_view(engine: Engine, alerts: AlertBook, mode: str) -> MibView:
     view.add((*PRT_GENERAL_ENTRY, 16), dev, scalar(name))
     view.add((*PRT_GENERAL_ENTRY, 17), dev, scalar(engine.config.serial_number))
 
-    marker = (DEVICE, MARKER)
-    view.add((*PRT_MARKER_ENTRY, 2), marker, rfc1902.Integer32(ELECTROPHOTOGRAPHIC_LED))
-    view.add((*PRT_MARKER_ENTRY, 3), marker, rfc1902.Integer32(IMPRESSIONS))
-    view.add((*PRT_MARKER_ENTRY, 4), marker, life)
-    view.add((*PRT_MARKER_ENTRY, 5), marker, power_on)
+    for index, (life_n, power_n) in enumerate(_marker_counts(engine, life, power_on), 1):
+        marker = (device, index)
+        view.add((*PRT_MARKER_ENTRY, 2), marker, rfc1902.Integer32(ELECTROPHOTOGRAPHIC_LED))
+        if quirks.counter_unit:
+            view.add((*PRT_MARKER_ENTRY, 3), marker, rfc1902.Integer32(IMPRESSIONS))
+        view.add((*PRT_MARKER_ENTRY, 4), marker, life_n)
+        view.add((*PRT_MARKER_ENTRY, 5), marker, power_n)
 
-    view.add((*PRT_CONSOLE_ENTRY, 2), (DEVICE, 1), scalar(engine.console_text))
+    view.add((*PRT_CONSOLE_ENTRY, 2), (device, 1), scalar(engine.console_text))
+    if quirks.vendor_counters:
+        for key, index in KM_SPLIT.items():
+            view.add(KM_COUNTERS, index, rfc1902.Integer32(engine.counters.split[key]))
 
     for column in range(2, 10):
         view.objects.add((*PRT_ALERT_ENTRY, column))
     for index, fault, at in alerts.update(faults, ticks):
         kind = ALERT_KINDS[fault]
-        row = (DEVICE, index)
+        row = (device, index)
         view.add((*PRT_ALERT_ENTRY, 2), row, rfc1902.Integer32(kind.severity))
         view.add((*PRT_ALERT_ENTRY, 3), row, rfc1902.Integer32(kind.training))
         view.add((*PRT_ALERT_ENTRY, 4), row, rfc1902.Integer32(kind.group))
