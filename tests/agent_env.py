@@ -20,6 +20,7 @@ from agent.api.client import ApiClient
 from agent.identity.accounts import hash_secret
 from drivers.ipp.client import IppClient
 from simulator.client import SimClient
+from simulator.profiles import agent_snmp_profile
 from tests.helpers import BIN, Child, SimHandle, spawn, start_sim
 
 USERS = {
@@ -167,8 +168,13 @@ class AgentEnv:
 def make_env(*sim_args: str, extra: str = "", start: bool = True, ppm: float = 1200,
              snmp_profile: str = "pagetally-sim",
              mqtt: dict[str, str | int | float] | None = None,
-             poll_interval_s: float = 0.1) -> AgentEnv:
-    """Simulator + agent; with `mqtt` ([mqtt] keys) the agent runs in central mode."""
+             poll_interval_s: float = 0.1, profile: str = "") -> AgentEnv:
+    """Simulator + agent; with `mqtt` ([mqtt] keys) the agent runs in central mode. With
+    `profile` ("a,b") the simulator imitates those quirk profiles and the agent reads it
+    with the SNMP profile they need."""
+    if profile:
+        sim_args = (*sim_args, "--profile", profile)
+        snmp_profile = agent_snmp_profile(profile)
     sim = start_sim(*sim_args, ppm=ppm)
     d = Path(tempfile.mkdtemp(prefix="pt-"))
     if mqtt is None:
