@@ -17,8 +17,15 @@ With --central the agent runs as deployed with a central: Mosquitto and `pagetal
 start too, logins go through central's rpc, and at the end every txn must be at central
 exactly once.
 
-Prints a table, then one JSON line last. Run: .venv/bin/python -m bench.metering
+With --profile NAME[,NAME] the simulator imitates those quirk profiles (simulator.profiles)
+and the agent reads it with the SNMP profile they need; a reference device with no profile
+runs the same seeded jobs at the same time, and the figures are given as ratios to it too.
+With --fleet one device per profile (all of them, or --fleet-profiles) and the reference
+run at once, each with its own agent: a mixed fleet on one machine.
+
+Prints a table per device, then one JSON line last. Run: .venv/bin/python -m bench.metering
 [--jobs 1000] [--seed 1] [--ppm 3000] [--operator-delay 0.5] [--poll-interval 0.2] [--central]
+[--profile NAME[,NAME] | --fleet [--fleet-profiles A,B+C]] [--no-reference]
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ import tests.sync.conftest as sync_env
 from agent.api.client import ApiClient, ApiError
 from agent.config_models import MeteringConfig
 from simulator.client import SimClient
+from simulator.profiles import PROFILES, ProfileError, agent_snmp_profile, combine
 from tests.agent_env import AgentEnv, make_env
 
 PRICE = {False: 10, True: 50}  # minor units per impression, as tests.agent_env's agent.toml
@@ -283,8 +291,8 @@ def _during(copy: dict[str, Any], job: dict[str, Any]) -> bool:
     return start is not None and job["processing_at"] <= start <= (end or start)
 
 
-async def release_all(env: AgentEnv, plans: list[Plan], operator_delay: float
-                      ) -> tuple[list[Outcome], RssSampler]:
+async def release_all(env: AgentEnv, plans: list[Plan], operator_delay: float,
+                      label: str = "") -> tuple[list[Outcome], RssSampler]:
     op = Operator(env.sim_client, operator_delay)
     op.start()
     assert env.agent is not None
@@ -299,7 +307,7 @@ async def release_all(env: AgentEnv, plans: list[Plan], operator_delay: float
             await api.call("session.touch")
             outcomes.append(await run_job(env, api, notes, op, plan))
             if len(outcomes) % 50 == 0:
-                print(f"  {len(outcomes)} jobs done", flush=True)
+                print(f"  {label}{' ' if label else ''}{len(outcomes)} jobs done", flush=True)
         rss.sample()
         rss.task.cancel()
     finally:
@@ -338,7 +346,7 @@ def pct(samples: list[float], q: int) -> float:
 
 
 def report(env: AgentEnv, outcomes: list[Outcome], rss: RssSampler,
-           duration: float) -> dict[str, Any]:
+           duration: float, detail_limit: int | None = None) -> dict[str, Any]:
     by = {v: [o for o in outcomes if o.verdict == v] for v in ("exact", "over", "under",
                                                               "review", "odd")}
     outside = len(outcomes) - len(by["review"])
@@ -367,7 +375,11 @@ def report(env: AgentEnv, outcomes: list[Outcome], rss: RssSampler,
     print(f"refund reason codes as expected: {len(outcomes) - len(wrong)} of {len(outcomes)}"
           + "".join(f"\n  {k}: got {g}, expected {e}: {c} jobs" for (k, g, e), c in
                     Counter((o.plan.fault, o.reason, expected_reason(o)) for o in wrong).items()))
-    for o in outcomes:
+    odd = [o for o in outcomes if o.verdict != "exact"]
+    if detail_limit is not None and len(odd) > detail_limit:
+        print(f"{len(odd)} jobs not exact; the first {detail_limit}:")
+        odd = odd[:detail_limit]
+    for o in odd:
         if o.verdict != "exact":
             print(f"{o.verdict.upper()} job {o.job_id} ({o.plan.fault}, {o.plan.pages} pages, "
                   f"at {o.plan.at}): charged {o.charged_pages} pages, printed {o.truth}, "
@@ -391,6 +403,71 @@ def report(env: AgentEnv, outcomes: list[Outcome], rss: RssSampler,
     return figures
 
 
+REFERENCE = "reference"
+
+
+def device_profiles(args: argparse.Namespace) -> dict[str, str]:
+    """Label -> quirk profiles ("a,b") of each device to run, the reference first."""
+    try:
+        if args.fleet:
+            chosen = [name.strip() for name in args.fleet_profiles.split(",") if name.strip()]
+            wanted = {name: name.replace("+", ",") for name in chosen}
+        else:
+            wanted = {args.profile: args.profile}
+        for profile in wanted.values():
+            combine(profile)
+    except ProfileError as exc:
+        sys.exit(f"bench.metering: {exc}")
+    return ({} if args.no_reference else {REFERENCE: ""}) | wanted
+
+
+def run_devices(profiles: dict[str, str], plans: list[Plan],
+                args: argparse.Namespace) -> dict[str, Any]:
+    """The same seeded jobs on each device at once, one agent per device; a table for
+    each device, then the figures side by side with their ratios to the reference."""
+    envs: dict[str, AgentEnv] = {}
+    try:
+        for label, profile in profiles.items():
+            envs[label] = make_env(ppm=args.ppm, poll_interval_s=args.poll_interval,
+                                   profile=profile)
+            envs[label].sim_client.device(clock_offset=args.device_clock_offset)
+        start = time.monotonic()
+
+        async def all_at_once() -> list[tuple[list[Outcome], RssSampler]]:
+            return await asyncio.gather(*(release_all(env, plans, args.operator_delay, label)
+                                          for label, env in envs.items()))
+
+        runs = asyncio.run(all_at_once())
+        duration = time.monotonic() - start
+        figures = {}
+        for (label, env), (outcomes, rss) in zip(envs.items(), runs, strict=True):
+            print(f"\n=== {label}: profiles {profiles[label] or 'none'}, agent SNMP profile "
+                  f"{agent_snmp_profile(profiles[label]) if profiles[label] else 'pagetally-sim'}")
+            figures[label] = report(env, outcomes, rss, duration, detail_limit=5)
+    finally:
+        for env in envs.values():
+            env.stop()
+    compare(figures)
+    return {"mode": "fleet" if args.fleet else "profile", "devices": figures}
+
+
+def compare(figures: dict[str, dict[str, Any]]) -> None:
+    """One line per device; settle and RSS also as ratios to the reference device."""
+    ref = figures.get(REFERENCE)
+    print(f"\n{'device':<40}{'jobs':>6}{'exact*':>8}{'review':>8}{'over':>6}{'under':>7}"
+          f"{'p50 s':>8}{'p95 s':>8}{'RSS MB':>8}{'p95/ref':>9}{'RSS/ref':>9}")
+    for label, f in figures.items():
+        ratios = ("", "")
+        if ref is not None:
+            ratios = (f"{f['settle_p95_s'] / ref['settle_p95_s']:.2f}",
+                      f"{f['agent_rss_mb'] / ref['agent_rss_mb']:.2f}")
+            f["settle_p95_ratio"], f["rss_ratio"] = float(ratios[0]), float(ratios[1])
+        print(f"{label:<40}{f['jobs']:>6}{str(f['exact_outside_review']):>8}"
+              f"{f['review_share']:>8}{f['over']:>6}{f['under']:>7}{f['settle_p50_s']:>8}"
+              f"{f['settle_p95_s']:>8}{f['agent_rss_mb']:>8}{ratios[0]:>9}{ratios[1]:>9}")
+    print("exact* = share exact outside review; review = share of all jobs")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--jobs", type=int, default=1000)
@@ -408,7 +485,19 @@ def main() -> None:
     p.add_argument("--device-clock-offset", type=float, default=0.0,
                    help="seconds the simulated printer's clock is off the agent's (negative: "
                    "behind), as on a printer nobody set up")
+    p.add_argument("--profile", default="",
+                   help="quirk profiles the device imitates, comma-separated ("
+                   + ", ".join(sorted(PROFILES)) + "); a reference device runs beside it")
+    p.add_argument("--fleet", action="store_true",
+                   help="a mixed fleet: one device per profile, and the reference, at once")
+    p.add_argument("--fleet-profiles", default=",".join(sorted(PROFILES)),
+                   help="the fleet's devices, comma-separated; '+' joins profiles on one "
+                   "device (uptime-only+no-job-counts)")
+    p.add_argument("--no-reference", action="store_true",
+                   help="run no reference device beside --profile or --fleet")
     args = p.parse_args()
+    if (args.profile or args.fleet) and args.central:
+        p.error("--central runs one device; it cannot be combined with --profile or --fleet")
     plans = make_plans(args.jobs, args.seed)
     agent_env.USERS["alice"]["balance"] = 10**9  # the bench measures metering, not credit
     sync_env.START["alice"] = 10**9
@@ -419,6 +508,9 @@ def main() -> None:
           flush=True)
     # A stopped run (kill PID) still stops the simulator and the agent it started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM before the end"))
+    if args.profile or args.fleet:
+        print(json.dumps(run_devices(device_profiles(args), plans, args)))
+        return
     central = None
     if args.central:
         central = sync_env.start_sync_env(Path(tempfile.mkdtemp(prefix="pt-bench-")),
