@@ -66,6 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="unacknowledged publishes at once; <= the broker's max_inflight_messages")
     s.add_argument("--no-scheduler", action="store_true",
                    help="do not run quotas, member syncs and the fee run here")
+    s.add_argument("--web", metavar="HOST:PORT",
+                   help="also serve the user portal and admin console here (docs/portal.md)")
+    s.add_argument("--web-only", action="store_true",
+                   help="serve only the web app: no ledger service, no scheduler")
+    s.add_argument("--public-url", help="the portal's address as users reach it (links, QR)")
+    s.add_argument("--https", action="store_true",
+                   help="the portal is reached over https (a proxy in front): Secure cookies")
+    s.add_argument("--portal-db", type=Path, help="the portal's sign-in accounts and sessions"
+                                                  " (default: DB path + .portal)")
     s.add_argument("-v", "--verbose", action="store_true")
 
     user = sub.add_parser("user", help="add or import users").add_subparsers(
@@ -83,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="CSV: username,display_name,balance,groups,restricted,"
                              "credit_limit,card")
     i.add_argument("file", type=Path)
+    inv = user.add_parser("invite", parents=[common],
+                          help="print a one-time link that sets a portal password")
+    inv.add_argument("username")
+    inv.add_argument("--admin", action="store_true", help="the account gets the admin role")
+    inv.add_argument("--hours", type=float, default=72.0, help="how long the link works")
+    inv.add_argument("--url", help="the portal's address (default: setting portal.public_url)")
+    inv.add_argument("--portal-db", type=Path, help="default: DB path + .portal")
 
     code = sub.add_parser("code", help="access codes").add_subparsers(
         dest="code_command", required=True)
@@ -139,6 +155,10 @@ def serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     password = args.password_file.read_text().strip() if args.password_file else ""
+    if args.web_only:
+        from central.web.serve import serve_web_only
+
+        return serve_web_only(args, password, _secret(args))
     ledger = _ledger(args)
     rpc = RpcHandler(ledger, CodeBook.from_file(_secret(args)),
                      LockoutPolicy(args.lockout_failures, args.lockout_window))
@@ -161,11 +181,18 @@ def serve(args: argparse.Namespace) -> int:
     if not args.no_scheduler:
         threading.Thread(target=cli_accounts.scheduler_loop, args=(args.db, stop),
                          name="scheduler", daemon=True).start()
+    web = None
+    if args.web:
+        from central.web.serve import start_web
+
+        web = start_web(args, password, _secret(args))
     service.start()
     try:
         service.run(stop)
     finally:
         service.stop()
+        if web:
+            web.stop()
         ledger.close()
     return 0
 
@@ -186,6 +213,10 @@ def admin_command(args: argparse.Namespace) -> int:
             with args.file.open(newline="") as f:
                 created, updated = admin.import_users(ledger, f)
             print(f"imported {args.file}: {created} new, {updated} updated")
+        elif (cmd, sub) == ("user", "invite"):
+            from central.web.serve import invite
+
+            print(invite(args, ledger))
         elif cmd == "code":
             code = admin.set_code(ledger, CodeBook.from_file(_secret(args)), args.username,
                                   args.code)
