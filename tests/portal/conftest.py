@@ -4,6 +4,7 @@ thread of the test process, so its clock can be moved), and an HTTP client that 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +26,8 @@ _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 class Clock:
-    def __init__(self, start: float = 1_780_000_000.0) -> None:
-        self.now = start
+    def __init__(self) -> None:
+        self.now = time.time()
 
     def __call__(self) -> float:
         return self.now
