@@ -38,8 +38,9 @@ def operator() -> str:
 
 def post(ledger: Ledger, user: str, type_: PostingType, amount: int, *, note: str,
          comment: str, origin: Origin = "admin", job_json: str | None = None,
-         refund_of: str | None = None) -> ApplyResult:
-    posting = Posting(str(uuid.UUID(str(uuid6.uuid7()))), user, amount, origin, operator(),
+         refund_of: str | None = None, by: str | None = None) -> ApplyResult:
+    """`by` is who did it (default: this OS user, for the CLI; the portal names its admin)."""
+    posting = Posting(str(uuid.UUID(str(uuid6.uuid7()))), user, amount, origin, by or operator(),
                       note, comment, type=type_, occurred_at=dt.datetime.now(dt.UTC),
                       job_json=job_json, refund_of=refund_of)
     result = ledger.post([posting])[0]
@@ -159,7 +160,8 @@ def add_card(ledger: Ledger, username: str, card: str) -> str:
     return number
 
 
-def refund_txn(ledger: Ledger, txn_id: str, comment: str) -> ApplyResult:
+def refund_txn(ledger: Ledger, txn_id: str, comment: str, by: str | None = None
+               ) -> ApplyResult:
     original = ledger.get_txn(txn_id)
     if original is None:
         raise AdminError(f"there is no transaction {txn_id}")
@@ -171,7 +173,7 @@ def refund_txn(ledger: Ledger, txn_id: str, comment: str) -> ApplyResult:
     if left <= 0:
         raise AdminError(f"transaction {txn_id} is already refunded in full")
     return post(ledger, original.username, "refund", left, job_json=original.job_json,
-                refund_of=txn_id, origin="refund",
+                refund_of=txn_id, origin="refund", by=by,
                 note=f"Refund of {original.type} charge {txn_id}", comment=comment)
 
 
