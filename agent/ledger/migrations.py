@@ -89,9 +89,59 @@ ALTER TABLE jobs ADD COLUMN match_doubt TEXT;
 CREATE INDEX jobs_device_job ON jobs (printer, device_job_id) WHERE device_job_id IS NOT NULL;
 """
 
+# Metering sessions: a print job or a copy session, the thing each transaction refers to
+# (a copy charge used to put its session's key in the txn's job_key). The txns table is
+# rebuilt, as SQLite cannot rename a column inside a UNIQUE constraint.
+_V3 = """
+CREATE TABLE sessions (
+    session_key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('print', 'copy')),
+    -- where the page count comes from: the device's job (IPP) and counters, the copier
+    -- interface board's pulses, or the device's counters alone
+    evidence TEXT NOT NULL CHECK (evidence IN ('ipp-job', 'board', 'counters')),
+    printer TEXT NOT NULL,
+    user TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+INSERT INTO sessions (session_key, kind, evidence, printer, user, created_at)
+    SELECT job_key, 'print', 'ipp-job', printer, user, created_at FROM jobs;
+INSERT INTO sessions (session_key, kind, evidence, printer, user, created_at)
+    SELECT job_key, 'copy', 'counters', COALESCE(json_extract(job_json, '$.printer'), ''),
+           user, occurred_at
+    FROM txns WHERE kind = 'copy' AND job_key IS NOT NULL;
+CREATE TABLE txns_v3 (
+    txn_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    session_key TEXT REFERENCES sessions (session_key),
+    kind TEXT NOT NULL CHECK (kind IN ('charge', 'refund', 'extra', 'copy', 'adjustment')),
+    type TEXT NOT NULL CHECK (type IN ('print', 'copy', 'refund', 'adjustment')),
+    user TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    reason TEXT,
+    note TEXT NOT NULL DEFAULT '',
+    occurred_at TEXT NOT NULL,
+    job_json TEXT NOT NULL DEFAULT '{}',
+    outbox TEXT NOT NULL DEFAULT 'pending' CHECK (outbox IN ('pending', 'acked', 'rejected')),
+    ack_status TEXT,
+    ack_balance INTEGER,
+    acked_at TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (session_key, kind)
+);
+INSERT INTO txns_v3 SELECT txn_id, seq, job_key, kind, type, user, amount, currency, reason,
+    note, occurred_at, job_json, outbox, ack_status, ack_balance, acked_at, attempts FROM txns;
+DROP TABLE txns;
+ALTER TABLE txns_v3 RENAME TO txns;
+CREATE INDEX txns_outbox ON txns (outbox, seq);
+CREATE INDEX txns_user ON txns (user, seq);
+CREATE INDEX sessions_user ON sessions (user, created_at);
+"""
+
 MIGRATIONS: list[Migration] = [
     (1, _V1),
     (2, _V2),
+    (3, _V3),
 ]
 
 

@@ -8,6 +8,10 @@ from typing import Any, Literal
 import msgspec
 
 Source = Literal["device", "cups"]
+SessionKind = Literal["print", "copy"]
+EvidenceSource = Literal["ipp-job", "board", "counters"]
+"""What counts a session's pages: the device's job (IPP) with its counters, the copier
+interface board's pulses, or the device's counters alone."""
 JobState = Literal["snapshotting", "released", "following", "settled", "review", "abandoned"]
 Step = Literal["snapshot", "release", "poll", "final"]
 Kind = Literal["charge", "refund", "extra", "copy", "adjustment"]
@@ -71,7 +75,9 @@ class Txn(msgspec.Struct, frozen=True, kw_only=True):
 
     txn_id: str
     seq: int
-    job_key: str | None
+    session_key: str | None
+    """The metering session (print job or copy session) it belongs to; None for an
+    adjustment."""
     kind: Kind
     type: TxnType
     user: str

@@ -27,9 +27,11 @@ from agent.ledger.models import (
     UNFINISHED,
     AckStatus,
     Evidence,
+    EvidenceSource,
     JobRow,
     Kind,
     NewJob,
+    SessionKind,
     Step,
     Txn,
     TxnType,
@@ -103,6 +105,7 @@ class Ledger:
                     f"released (ledger job {busy[0]})",
                     busy[0],
                 )
+            self._insert_session(job_key, "print", "ipp-job", job.printer, job.user, now)
             self._conn.execute(
                 "INSERT INTO jobs (job_key, printer, source, queue_job_id, user, name,"
                 " impressions, color, duplex, media, estimate, state, review,"
@@ -131,7 +134,7 @@ class Ledger:
             self._insert_evidence(job_key, "release", evidence, now)
             return self._insert_txn(
                 kind="charge", type_="print", user=job.user, amount=-job.estimate,
-                job_key=job_key, reason=None, note=payloads.charge_note(job),
+                session_key=job_key, reason=None, note=payloads.charge_note(job),
                 job=payloads.job_detail(job, kind="charge"), now=now,
             )  # fmt: skip
 
@@ -216,7 +219,7 @@ class Ledger:
             kind: Kind = "refund" if difference > 0 else "extra"
             return self._insert_txn(
                 kind=kind, type_="refund" if kind == "refund" else "print", user=job.user,
-                amount=difference, job_key=job_key, reason=reason,
+                amount=difference, session_key=job_key, reason=reason,
                 note=note or payloads.settle_note(settled, kind),
                 job=payloads.job_detail(settled, kind=kind), now=now,
             )  # fmt: skip
@@ -255,6 +258,7 @@ class Ledger:
             if found:
                 return found[0]
             job_key = str(uuid6.uuid7())
+            self._insert_session(job_key, "print", "ipp-job", job.printer, job.user, now)
             self._conn.execute(
                 "INSERT INTO jobs (job_key, printer, source, queue_job_id, user, name,"
                 " impressions, color, duplex, media, estimate, state, reason, review,"
@@ -293,15 +297,15 @@ class Ledger:
 
     # -- money --------------------------------------------------------------------------
 
-    def txns(self, user: str | None = None, job_key: str | None = None) -> list[Txn]:
+    def txns(self, user: str | None = None, session_key: str | None = None) -> list[Txn]:
         """Transactions in the order they happened (by seq)."""
         clauses, params = [], []
         if user is not None:
             clauses.append("user = ?")
             params.append(user)
-        if job_key is not None:
-            clauses.append("job_key = ?")
-            params.append(job_key)
+        if session_key is not None:
+            clauses.append("session_key = ?")
+            params.append(session_key)
         where = " AND ".join(clauses) or "1"
         return self._txns(f"{where} ORDER BY seq", tuple(params))
 
@@ -370,7 +374,8 @@ class Ledger:
             raise ValueError("an adjustment of 0 moves no money")
         with self._write():
             return self._insert_txn(
-                kind="adjustment", type_="adjustment", user=user, amount=amount, job_key=None,
+                kind="adjustment", type_="adjustment", user=user, amount=amount,
+                session_key=None,
                 reason=reason, note=note, job={"kind": "adjustment"}, now=self._now(),
             )  # fmt: skip
 
@@ -382,20 +387,23 @@ class Ledger:
         printer: str,
         impressions: int,
         cost: int,
+        evidence: EvidenceSource = "counters",
         note: str | None = None,
         detail: dict[str, Any] | None = None,
     ) -> Txn:
-        """Charge a walk-up copy session once: a second call with the same key returns it."""
+        """Charge a walk-up copy session once: a second call with the same key returns it.
+        `evidence` says what counted its pages (the board's pulses, or the counters)."""
         if impressions < 0 or cost < 0:
             raise ValueError(f"impressions and cost cannot be negative ({impressions}, {cost})")
         with self._write():
             existing = self._txn_for(session_key, "copy")
             if existing is not None:
                 return existing
+            self._insert_session(session_key, "copy", evidence, printer, user, self._now())
             job = {"kind": "copy", "session": session_key, "printer": printer,
                    "impressions": impressions, **(detail or {})}  # fmt: skip
             return self._insert_txn(
-                kind="copy", type_="copy", user=user, amount=-cost, job_key=session_key,
+                kind="copy", type_="copy", user=user, amount=-cost, session_key=session_key,
                 reason=None, note=note or payloads.copy_note(impressions), job=job,
                 now=self._now(),
             )  # fmt: skip
@@ -447,9 +455,15 @@ class Ledger:
                 txn_from_row(r) for r in self.db.query(f"SELECT * FROM txns WHERE {where}", params)
             ]
 
-    def _txn_for(self, job_key: str, kind: Kind) -> Txn | None:
-        found = self._txns("job_key = ? AND kind = ?", (job_key, kind))
+    def _txn_for(self, session_key: str, kind: Kind) -> Txn | None:
+        found = self._txns("session_key = ? AND kind = ?", (session_key, kind))
         return found[0] if found else None
+
+    def _insert_session(self, session_key: str, kind: SessionKind, evidence: EvidenceSource,
+                        printer: str, user: str, now: str) -> None:
+        self._conn.execute(
+            "INSERT INTO sessions (session_key, kind, evidence, printer, user, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)", (session_key, kind, evidence, printer, user, now))
 
     def _set_state(self, job_key: str, state: str, now: str) -> None:
         self._conn.execute(
@@ -463,17 +477,18 @@ class Ledger:
         )
 
     def _insert_txn(
-        self, *, kind: Kind, type_: TxnType, user: str, amount: int, job_key: str | None,
+        self, *, kind: Kind, type_: TxnType, user: str, amount: int, session_key: str | None,
         reason: str | None, note: str, job: dict[str, Any], now: str,
     ) -> Txn:  # fmt: skip
         txn_id = str(uuid6.uuid7())
         self._money_written = True
         self._conn.execute(
-            "INSERT INTO txns (txn_id, seq, job_key, kind, type, user, amount, currency, reason,"
+            "INSERT INTO txns (txn_id, seq, session_key, kind, type, user, amount, currency,"
+            " reason,"
             " note, occurred_at, job_json)"
             " VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM txns),"
             " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (txn_id, job_key, kind, type_, user, amount, self.currency, reason, note, now,
+            (txn_id, session_key, kind, type_, user, amount, self.currency, reason, note, now,
              msgspec.json.encode(job, order="sorted").decode()),
         )  # fmt: skip
         return self._txns("txn_id = ?", (txn_id,))[0]

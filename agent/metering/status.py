@@ -15,7 +15,7 @@ _STATE = {"snapshotting": "releasing", "released": "printing", "following": "pri
 
 def job_status(ledger: Ledger, job_key: str, progress: Progress | None) -> dict[str, Any]:
     row = ledger.job(job_key)
-    txns = ledger.txns(job_key=job_key)
+    txns = ledger.txns(session_key=job_key)
     charged = -sum(t.amount for t in txns)
     refunded = sum(t.amount for t in txns if t.kind == "refund")
     currency = ledger.currency

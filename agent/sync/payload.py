@@ -13,10 +13,10 @@ def txn_payload(txn: Txn, *, site: str, device: str) -> TxnPayload:
     """Built only from stored values, so a resend is the same message central may have seen."""
     job = txn.job
     info = None
-    if txn.job_key is not None:  # a print job's key, or a copy session's key
+    if txn.session_key is not None:  # a print job's key, or a copy session's key
         printed = job.get("printed")
         info = JobInfo(
-            job_id=txn.job_key,
+            job_id=txn.session_key,
             name=str(job.get("name", ""))[:500],
             printer=str(job.get("printer", "")),
             pages=printed if printed is not None else job.get("impressions"),

@@ -193,11 +193,11 @@ def test_unique_constraint_refuses_second_charge_row(ledger: Ledger) -> None:
     key = released(ledger)
     with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
         ledger.db.execute(
-            "INSERT INTO txns (txn_id, seq, job_key, kind, type, user, amount, currency,"
+            "INSERT INTO txns (txn_id, seq, session_key, kind, type, user, amount, currency,"
             " occurred_at) VALUES ('x', 99, ?, 'charge', 'print', 'alice', -5, 'EUR', 'now')",
             (key,),
         )
-    assert len(ledger.txns(job_key=key)) == 1
+    assert len(ledger.txns(session_key=key)) == 1
 
 
 def test_outbox_is_ordered_and_acks_apply_in_one_batch(ledger: Ledger) -> None:
@@ -216,18 +216,18 @@ def test_outbox_is_ordered_and_acks_apply_in_one_batch(ledger: Ledger) -> None:
     )  # fmt: skip
     assert changed == 3
     assert [t.seq for t in ledger.pending_outbox()] == seqs[2:6]
-    first = ledger.txns(job_key=keys[0])[0]
+    first = ledger.txns(session_key=keys[0])[0]
     assert (first.outbox, first.ack_status, first.ack_balance) == ("acked", "applied", 900)
     assert first.acked_at is not None
     assert ledger.user_net("u1") == -200  # the rejected adjustment does not count
     # A repeated ack does not overwrite the first one.
     assert ledger.mark_acked([(pending[0].txn_id, "duplicate", 1)]) == 0
-    assert ledger.txns(job_key=keys[0])[0].ack_balance == 900
+    assert ledger.txns(session_key=keys[0])[0].ack_balance == 900
 
 
 def test_unknown_ack_status_changes_nothing(ledger: Ledger) -> None:
     key = released(ledger)
-    charge = ledger.txns(job_key=key)[0]
+    charge = ledger.txns(session_key=key)[0]
     with pytest.raises(ValueError, match="unknown ack status 'ok'"):
         ledger.mark_acked([(charge.txn_id, "applied", 1), (charge.txn_id, "ok", 1)])  # type: ignore[list-item]
     assert ledger.pending_outbox() == [charge]
@@ -235,7 +235,7 @@ def test_unknown_ack_status_changes_nothing(ledger: Ledger) -> None:
 
 def test_mark_attempted_counts(ledger: Ledger) -> None:
     key = released(ledger)
-    charge = ledger.txns(job_key=key)[0]
+    charge = ledger.txns(session_key=key)[0]
     ledger.mark_attempted([charge.txn_id])
     ledger.mark_attempted([charge.txn_id])
     assert ledger.pending_outbox()[0].attempts == 2
@@ -289,8 +289,8 @@ def test_jobs_and_txns_filter_by_user(ledger: Ledger) -> None:
     c = released(ledger, 3, user="alice")
     assert [j.job_key for j in ledger.jobs(user="alice")] == [c, a]
     assert [j.job_key for j in ledger.jobs(limit=1)] == [c]
-    assert [t.job_key for t in ledger.txns(user="bob")] == [b]
-    assert [t.job_key for t in ledger.txns(user="alice", job_key=c)] == [c]
+    assert [t.session_key for t in ledger.txns(user="bob")] == [b]
+    assert [t.session_key for t in ledger.txns(user="alice", session_key=c)] == [c]
 
 
 def test_copy_charge_once_per_session_and_adjustments(ledger: Ledger) -> None:
@@ -305,7 +305,7 @@ def test_copy_charge_once_per_session_and_adjustments(ledger: Ledger) -> None:
     )
     assert first.job == {"kind": "copy", "session": "copy-1", "printer": "mfd-1", "impressions": 4}
     credit = ledger.add_adjustment("bob", 100, "goodwill", reason="jam")
-    assert (credit.type, credit.amount, credit.job_key) == ("adjustment", 100, None)
+    assert (credit.type, credit.amount, credit.session_key) == ("adjustment", 100, None)
     ledger.add_adjustment("bob", -10, "correction")
     assert ledger.user_net("bob") == 50
     with pytest.raises(ValueError, match="moves no money"):
@@ -380,3 +380,16 @@ def test_every_commit_that_writes_money_wakes_the_outbox_once(ledger: Ledger) ->
         ledger.add_adjustment("alice", 0, "nothing")
     ledger.mark_acked([(t.txn_id, "applied", 0) for t in ledger.pending_outbox()])
     assert woken == [1, 2, 3, 4]  # acks and refusals write no new money
+
+
+def test_print_jobs_and_copy_charges_are_sessions_their_txns_refer_to(ledger: Ledger) -> None:
+    key = released(ledger)
+    ledger.add_copy_charge("copy-9", user="bob", printer="mfd-1", impressions=3, cost=30,
+                           evidence="board")
+    ledger.add_adjustment("bob", 100, "goodwill")
+    sessions = ledger.db.execute("SELECT session_key, kind, evidence, printer, user"
+                                 " FROM sessions ORDER BY kind").fetchall()
+    assert sessions == [("copy-9", "copy", "board", "mfd-1", "bob"),
+                        (key, "print", "ipp-job", "mfd-1", "alice")]
+    assert [(t.kind, t.session_key) for t in ledger.txns()] == [
+        ("charge", key), ("copy", "copy-9"), ("adjustment", None)]

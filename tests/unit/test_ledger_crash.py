@@ -154,10 +154,10 @@ def test_sigkill_at_random_moments_keeps_every_job_consistent(tmp_path: Path) ->
         expected_net = 0
         for job in jobs:
             assert job.state == "settled"
-            kinds = sorted(t.kind for t in ledger.txns(job_key=job.job_key))
+            kinds = sorted(t.kind for t in ledger.txns(session_key=job.job_key))
             printed = job.queue_job_id % 11
             assert kinds == (["charge"] if printed == 10 else ["charge", "refund"])
-            assert sum(t.amount for t in ledger.txns(job_key=job.job_key)) == -printed * 10
+            assert sum(t.amount for t in ledger.txns(session_key=job.job_key)) == -printed * 10
             expected_net -= printed * 10
         assert ledger.user_net("u") == expected_net
         seqs = [t.seq for t in ledger.txns()]

@@ -163,3 +163,33 @@ def test_a_version_1_ledger_upgrades_with_its_jobs(tmp_path: Path) -> None:
         [row] = ledger.unfinished()
         assert (row.job_key, row.device_job_id, row.match_doubt) == ("k", None, None)
         assert ledger.match_device_job("k", 9, None).device_job_id == 9
+
+
+def test_version_2_txns_come_to_refer_to_sessions(tmp_path: Path) -> None:
+    """Migration 3: each print job and copy charge becomes a session its txns refer to."""
+    conn = sqlite3.connect(tmp_path / "l.db")
+    migrate(conn, "l.db", MIGRATIONS[:2])
+    conn.execute("INSERT INTO jobs (job_key, printer, source, queue_job_id, user, name,"
+                 " impressions, color, duplex, estimate, state, created_at, updated_at)"
+                 " VALUES ('j1', 'p', 'device', 4, 'alice', 'a.pdf', 2, 0, 0, 20, 'following',"
+                 " 't1', 't1')")
+    for seq, (key, kind, user, job) in enumerate([
+            ("j1", "charge", "alice", "{}"), ("c1", "copy", "bob", '{"printer": "p"}'),
+            (None, "adjustment", "bob", "{}")], start=1):
+        conn.execute("INSERT INTO txns (txn_id, seq, job_key, kind, type, user, amount,"
+                     " currency, occurred_at, job_json) VALUES (?, ?, ?, ?, ?, ?, -5, 'EUR',"
+                     " 't2', ?)", (f"t{seq}", seq, key, kind,
+                                   "adjustment" if kind == "adjustment" else
+                                   "copy" if kind == "copy" else "print", user, job))
+    conn.commit()
+    conn.close()
+    with Ledger(tmp_path / "l.db", device="d", site="s") as ledger:
+        assert [(t.txn_id, t.session_key) for t in ledger.txns()] == [
+            ("t1", "j1"), ("t2", "c1"), ("t3", None)]
+        sessions = ledger.db.execute(
+            "SELECT session_key, kind, evidence, printer, user FROM sessions"
+            " ORDER BY session_key").fetchall()
+        assert sessions == [("c1", "copy", "counters", "p", "bob"),
+                            ("j1", "print", "ipp-job", "p", "alice")]
+        ledger.mark_released("j1", {})  # the old job goes on, its charge already there
+        assert [t.kind for t in ledger.txns(session_key="j1")] == ["charge"]
