@@ -462,7 +462,7 @@ def compare(figures: dict[str, dict[str, Any]]) -> None:
             ratios = (f"{f['settle_p95_s'] / ref['settle_p95_s']:.2f}",
                       f"{f['agent_rss_mb'] / ref['agent_rss_mb']:.2f}")
             f["settle_p95_ratio"], f["rss_ratio"] = float(ratios[0]), float(ratios[1])
-        print(f"{label:<40}{f['jobs']:>6}{str(f['exact_outside_review']):>8}"
+        print(f"{label:<40}{f['jobs']:>6}{f['exact_outside_review']!s:>8}"
               f"{f['review_share']:>8}{f['over']:>6}{f['under']:>7}{f['settle_p50_s']:>8}"
               f"{f['settle_p95_s']:>8}{f['agent_rss_mb']:>8}{ratios[0]:>9}{ratios[1]:>9}")
     print("exact* = share exact outside review; review = share of all jobs")

@@ -11,7 +11,7 @@ import uuid
 
 from drivers.ipp import build as b
 from drivers.ipp.codec import IppAttribute, IppGroup, Resolution
-from drivers.ipp.tags import GroupTag, Operation
+from drivers.ipp.tags import GroupTag, Operation, ValueTag
 from simulator.engine import Engine
 
 OPERATIONS = (
@@ -118,7 +118,8 @@ LOCATION = "Salle de reprographie, 2e étage"
 def _identity_text(engine: Engine) -> list[IppAttribute]:
     """printer-info, and printer-location as UTF-8 or (quirk) as raw Latin-1 bytes."""
     location = LOCATION.encode("latin-1") if engine.quirks.latin1_text else LOCATION
-    return [b.text("printer-info", engine.config.name), b.text("printer-location", location)]
+    return [b.text("printer-info", engine.config.name),
+            IppAttribute("printer-location", ValueTag.TEXT, [location])]
 
 
 def _current_time(engine: Engine, now: float) -> list[IppAttribute]:

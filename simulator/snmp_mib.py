@@ -216,8 +216,8 @@ def build_view(engine: Engine, alerts: AlertBook, mode: str) -> MibView:
 
     view.add((*PRT_CONSOLE_ENTRY, 2), (device, 1), scalar(engine.console_text))
     if quirks.vendor_counters:
-        for key, index in KM_SPLIT.items():
-            view.add(KM_COUNTERS, index, rfc1902.Integer32(engine.counters.split[key]))
+        for key, cell in KM_SPLIT.items():
+            view.add(KM_COUNTERS, cell, rfc1902.Integer32(engine.counters.split[key]))
 
     for column in range(2, 10):
         view.objects.add((*PRT_ALERT_ENTRY, column))
