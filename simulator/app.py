@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from simulator import control, ipp_server, readers, snmp_agent
+from simulator import board_control, control, ipp_server, readers, snmp_agent
 from simulator.config import SimConfig
 from simulator.engine import Engine
 
@@ -34,6 +34,7 @@ def build_http_app(engine: Engine) -> web.Application:
     ipp_server.add_routes(app, engine)
     readers.add_routes(app, readers.SimReaders())
     control.add_routes(app, engine)
+    board_control.add_routes(app, engine)
     return app
 
 

@@ -80,6 +80,7 @@ class SimDevice:
         self.watchdog_ms = watchdog_ms
         self.levels = [0] * p.CHANNELS
         self.hung = False
+        self.powered = True
         self.boots = 0
         self.relay_log: list[tuple[int, bool]] = []
         self._boot(p.RESET_POWER_ON)
@@ -96,18 +97,30 @@ class SimDevice:
     def relay_on(self) -> bool:
         return self.hal.relay_on
 
+    def power_off(self) -> None:
+        """Power gone: the normally-open relay contact opens, the core stops."""
+        self.powered = False
+        self.hal.relay(False)
+
+    def power_on(self) -> None:
+        if not self.powered:
+            self.powered = True
+            self._boot(p.RESET_POWER_ON)
+
     def receive(self, data: bytes) -> None:
-        if not self.hung:
+        if self.powered and not self.hung:
             self.board.on_bytes(data)
 
     def set_pin(self, pin: int, level: int) -> None:
         """An input edge; the RP2040 delivers these by pin interrupt, which a hang does not stop."""
-        if self.levels[pin] != level:
+        if self.powered and self.levels[pin] != level:
             self.levels[pin] = level
             self.board.on_edge(pin, level, self.clock())
 
     def step(self) -> None:
         now = self.clock()
+        if not self.powered:
+            return
         if self.hung:
             if now - self.fed_at >= self.watchdog_ms:
                 self.hung = False
@@ -118,6 +131,8 @@ class SimDevice:
 
     def next_wakeup_ms(self) -> int:
         now = self.clock()
+        if not self.powered:
+            return 1000
         if self.hung:
             return max(self.watchdog_ms - (now - self.fed_at), 0)
         return self.board.next_wakeup_ms(now)
