@@ -156,15 +156,15 @@ class PortalQueries:
             f"SELECT {_COLUMNS} FROM transactions WHERE origin = 'device'"
             " AND type IN ('print', 'copy') AND json_extract(job_json, '$.review') = 1"
             " ORDER BY rowid DESC LIMIT ?", (limit,))
-        out = []
-        for row in rows:
-            record = _record(row)
-            given = self._db.execute(
-                "SELECT coalesce(sum(amount), 0) FROM transactions WHERE amount > 0 AND"
-                " origin IN ('refund', 'admin') AND (refund_of = ? OR job_id = ?)",
-                (record.txn_id, record.job_id or "")).fetchone()[0]
-            out.append((record, given))
-        return out
+        return [(record, self.given_back(record)) for record in map(_record, rows.fetchall())]
+
+    def given_back(self, charge: TxnRecord) -> int:
+        """What central has given back for a charge: refunds of it, and refunds and
+        adjustments that name its job."""
+        return self._db.execute(
+            "SELECT coalesce(sum(amount), 0) FROM transactions WHERE amount > 0 AND"
+            " origin IN ('refund', 'admin') AND (refund_of = ? OR job_id = ?)",
+            (charge.txn_id, charge.job_id or "\0")).fetchone()[0]
 
     def get_txn(self, txn_id: str) -> TxnRecord | None:
         row = self._db.execute(f"SELECT {_COLUMNS} FROM transactions WHERE txn_id = ?",

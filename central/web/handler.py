@@ -68,6 +68,11 @@ class Ctx:
     def csrf(self) -> str:
         return self.session.csrf if self.session else self.presession
 
+    @property
+    def base_url(self) -> str:
+        """Where users reach the portal: the configured address, else this request's."""
+        return (self.settings.public_url or str(self.request.base_url)).rstrip("/")
+
     def redirect(self, url: str) -> RedirectResponse:
         return RedirectResponse(url, status_code=303)
 

@@ -48,7 +48,7 @@ def devices(ctx: Ctx) -> Response:
         problem = None if where else "Your administrator has not set the printer address yet."
     except AddressError as exc:
         where, problem = None, str(exc)
-    link = (ctx.portal.public_url or str(ctx.request.base_url)).rstrip("/") + "/devices"
+    link = ctx.base_url + "/devices"
     return ctx.render("devices.html", where=where, problem=problem, qr=qr_svg(link), link=link)
 
 

@@ -30,6 +30,7 @@ SHOW_DEVICES = "portal.show_devices"
 CODE_SELF_SERVICE = "portal.code_self_service"
 PRINTER_URI = "portal.printer_uri"
 PRINTER_NAME = "portal.printer_name"
+PUBLIC_URL = "portal.public_url"
 PORTAL_SETTINGS = {
     SHOW_BALANCE: "yes (default) or no: users see their balance",
     SHOW_TRANSACTIONS: "yes (default) or no: users see their last 100 transactions",
@@ -37,6 +38,7 @@ PORTAL_SETTINGS = {
     CODE_SELF_SERVICE: "yes (default) or no: users may make themselves a new access code",
     PRINTER_URI: "the print queue users add, e.g. ipps://print.example.org/printers/pagetally",
     PRINTER_NAME: "the name users see for that queue (default PageTally)",
+    PUBLIC_URL: "the portal's address as users reach it, for invite links and the QR code",
 }
 YES_NO = (SHOW_BALANCE, SHOW_TRANSACTIONS, SHOW_DEVICES, CODE_SELF_SERVICE)
 
@@ -51,6 +53,7 @@ class PortalSettings:
     printer_name: str
     tz: ZoneInfo
     currency: str
+    public_url: str
 
 
 @dataclass
@@ -93,4 +96,5 @@ class Portal:
             tz = ZoneInfo("UTC")
         return PortalSettings(yes[SHOW_BALANCE], yes[SHOW_TRANSACTIONS], yes[SHOW_DEVICES],
                               yes[CODE_SELF_SERVICE], q.setting(PRINTER_URI) or "",
-                              q.setting(PRINTER_NAME) or "PageTally", tz, q.currency())
+                              q.setting(PRINTER_NAME) or "PageTally", tz, q.currency(),
+                              self.public_url or q.setting(PUBLIC_URL) or "")

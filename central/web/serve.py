@@ -12,10 +12,9 @@ from pathlib import Path
 from central.storage.base import Ledger
 from central.web.devices import DeviceWatch
 from central.web.pages_auth import InviteError, issue_invite
+from central.web.portal import PUBLIC_URL as PUBLIC_URL_SETTING
 from central.web.portal import Portal
 from central.web.server import WebServer
-
-PUBLIC_URL_SETTING = "portal.public_url"
 
 
 def portal_db(args: argparse.Namespace) -> Path:
