@@ -33,8 +33,8 @@ def build_http_app(engine: Engine) -> web.Application:
     app = web.Application(client_max_size=engine.config.max_request_bytes)
     ipp_server.add_routes(app, engine)
     readers.add_routes(app, readers.SimReaders())
+    board_control.add_routes(app, engine)  # before control's catch-all /sim/ route
     control.add_routes(app, engine)
-    board_control.add_routes(app, engine)
     return app
 
 
