@@ -191,10 +191,9 @@ class Ledger(Protocol):
 
     def add_fee_intents(self, intents: Sequence[FeeIntent]) -> None: ...
 
-    def fee_created(self, reference: str, fee_id: str) -> None: ...
-
-    def post_fee(self, reference: str, posting: Posting) -> ApplyResult:
-        """The zeroing posting and the intent's end in ONE commit."""
+    def post_fees(self, booked: Sequence[tuple[str, str, Posting]]) -> list[ApplyResult]:
+        """(reference, fee id, zeroing posting) of booked fees: the postings and the
+        intents' end in ONE commit."""
         ...
 
     def fee_intents(self, run_key: str | None = None, *, open_only: bool = False

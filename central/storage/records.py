@@ -18,7 +18,7 @@ PostingType = Literal["adjustment", "refund"]
 PostingMode = Literal["add", "reset"]
 Period = Literal["daily", "weekly", "monthly"]
 RunState = Literal["running", "done"]
-FeeState = Literal["intent", "created", "posted"]
+FeeState = Literal["intent", "posted"]
 
 
 @dataclass(frozen=True, slots=True)

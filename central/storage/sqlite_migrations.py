@@ -62,7 +62,7 @@ MIGRATIONS: tuple[str, ...] = (
         reference TEXT PRIMARY KEY, run_key TEXT NOT NULL,
         username TEXT NOT NULL REFERENCES accounts, member_id TEXT NOT NULL,
         amount INTEGER NOT NULL CHECK (amount > 0),
-        state TEXT NOT NULL CHECK (state IN ('intent', 'created', 'posted')), fee_id TEXT,
+        state TEXT NOT NULL CHECK (state IN ('intent', 'posted')), fee_id TEXT,
         updated_at TEXT NOT NULL);
     CREATE INDEX fee_intents_open ON fee_intents (state) WHERE state != 'posted';
     CREATE TABLE member_links (

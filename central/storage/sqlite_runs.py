@@ -89,20 +89,17 @@ class RunsMixin(SqliteBase):
                            [(i.reference, i.run_key, i.username, i.member_id, i.amount, stamp)
                             for i in intents])
 
-    def fee_created(self, reference: str, fee_id: str) -> None:
-        with self._tx() as db:
-            db.execute("UPDATE fee_intents SET state = 'created', fee_id = ?, updated_at = ?"
-                       " WHERE reference = ? AND state = 'intent'",
-                       (fee_id, iso(now()), reference))
-
-    def post_fee(self, reference: str, posting: Posting) -> ApplyResult:
-        """The zeroing adjustment and the intent's end in ONE commit."""
+    def post_fees(self, booked: Sequence[tuple[str, str, Posting]]) -> list[ApplyResult]:
+        """(reference, fee id, zeroing posting) of booked fees: the postings and the
+        intents' end in ONE commit."""
         stamp = iso(now())
         with self._tx() as db:
-            result: ApplyResult = self._post_one(posting, stamp)  # type: ignore[attr-defined]
-            db.execute("UPDATE fee_intents SET state = 'posted', updated_at = ?"
-                       " WHERE reference = ?", (stamp, reference))
-            return result
+            results = [self._post_one(posting, stamp)  # type: ignore[attr-defined]
+                       for _, _, posting in booked]
+            db.executemany("UPDATE fee_intents SET state = 'posted', fee_id = ?,"
+                           " updated_at = ? WHERE reference = ?",
+                           [(fee_id, stamp, ref) for ref, fee_id, _ in booked])
+            return results
 
     def fee_intents(self, run_key: str | None = None, *, open_only: bool = False
                     ) -> list[FeeIntent]:

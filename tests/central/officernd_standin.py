@@ -133,6 +133,7 @@ def _page(items: list[dict[str, Any]], query: dict[str, list[str]]) -> dict[str,
 class _Handler(BaseHTTPRequestHandler):
     owner: StandIn
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the tests read `requests` instead."""
