@@ -70,10 +70,12 @@ def add_routes(app: web.Application, engine: Engine) -> None:
 
 
 async def _state(request: web.Request) -> web.Response:
+    """The copier board: its pty path, relay, counters, plug and fault state."""
     return web.json_response(request.app[BOARD].state())
 
 
 async def _copy(request: web.Request) -> web.Response:
+    """Walk-up copy of N pages (color, size) that runs only while the board enables it."""
     body = await _body(request, CopyBody)
     if body.pages < 1:
         return web.json_response({"error": "a copy needs at least 1 page"}, status=400)
@@ -83,17 +85,20 @@ async def _copy(request: web.Request) -> web.Response:
 
 
 async def _unplug(request: web.Request) -> web.Response:
+    """Pull the board's cable (power_off: false keeps it powered)."""
     body = await _body(request, UnplugBody)
     request.app[BOARD].unplug(power_off=body.power_off)
     return web.json_response(request.app[BOARD].state())
 
 
 async def _plug(request: web.Request) -> web.Response:
+    """Plug the board back in at the same path (it boots if it had lost power)."""
     request.app[BOARD].plug()
     return web.json_response(request.app[BOARD].state())
 
 
 async def _corrupt(request: web.Request) -> web.Response:
+    """Corrupt the next N bytes on the line, to_host or to_board."""
     body = await _body(request, CorruptBody)
     if body.bytes < 0:
         return web.json_response({"error": "bytes must be 0 or more"}, status=400)
@@ -102,6 +107,7 @@ async def _corrupt(request: web.Request) -> web.Response:
 
 
 async def _freeze(request: web.Request) -> web.Response:
+    """Freeze the host side: its bytes stop reaching the board (frozen: false thaws)."""
     body = await _body(request, FreezeBody)
     request.app[BOARD].host_frozen = body.frozen
     return web.json_response(request.app[BOARD].state())
