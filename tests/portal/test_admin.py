@@ -179,20 +179,20 @@ def broker(tmp_path: Path):  # type: ignore[no-untyped-def]
     b.kill()
 
 
-def _retain(broker: Mosquitto, device: str, kind: str, payload: str) -> None:
+def retain(broker: Mosquitto, device: str, kind: str, payload: str) -> None:
     subprocess.run(["mosquitto_pub", "-p", str(broker.port), "-u", device, "-P",
                     password_of(device), "-q", "1", "-r", "-t",
                     f"pagetally/v1/s1/{device}/{kind}", "-m", payload], check=True)
 
 
 def test_devices_from_retained_status_and_printer(web: Web, broker: Mosquitto) -> None:
-    _retain(broker, "dev-a", "status",
+    retain(broker, "dev-a", "status",
             '{"online": true, "version": "0.1.0", "since": "2026-03-02T08:00:00Z"}')
-    _retain(broker, "dev-a", "printer", '{"status": "idle", "alerts": ["Toner low"],'
+    retain(broker, "dev-a", "printer", '{"status": "idle", "alerts": ["Toner low"],'
             ' "counters": {"marker_life": 12345}}')
-    _retain(broker, "dev-b", "status",
+    retain(broker, "dev-b", "status",
             '{"online": false, "version": "0.1.0", "since": "2026-03-02T09:00:00Z"}')
-    _retain(broker, "dev-b", "printer", '{"status": 7}')
+    retain(broker, "dev-b", "printer", '{"status": 7}')
     watch = DeviceWatch("127.0.0.1", broker.port, CENTRAL_USER, password_of(CENTRAL_USER))
     watch.start()
     web.portal.devices = watch
