@@ -27,6 +27,7 @@ from agent.local_accounts import LedgerBalances
 from agent.metering.expiry import HoldExpiry
 from agent.metering.holdqueue import CupsHoldQueue, DeviceHoldQueue, HoldQueue
 from agent.metering.meter import Meter, MeterSettings
+from agent.metering.poller import PrinterPoller
 from agent.metering.probe import DeviceProbe
 from agent.money import format_money
 from agent.printer_watch import PrinterWatch
@@ -67,8 +68,9 @@ class Agent:
         else:
             self.queue = DeviceHoldQueue(self.device_ipp)
         self.probe = DeviceProbe(self.device_ipp, self.snmp)
-        settings = MeterSettings(poll_interval=cfg.metering.poll_interval_s,
-                                 idle_polls=cfg.metering.idle_polls,
+        self.poller = PrinterPoller(self.probe, fast_s=cfg.metering.poll_interval_s,
+                                    slow_s=cfg.metering.status_interval_s)
+        settings = MeterSettings(idle_polls=cfg.metering.idle_polls,
                                  settle_timeout=cfg.metering.settle_timeout_s,
                                  stall_timeout=cfg.metering.stall_timeout_s,
                                  refused_tries=cfg.metering.refused_tries,
@@ -77,15 +79,16 @@ class Agent:
                                  saves_every=profile.saves_every)
         self.central = CentralSync(cfg, self.ledger) if cfg.mqtt.host else None
         self.meter = Meter(ledger=self.ledger, queue=self.queue, probe=self.probe,
-                           prices=cfg.prices, settings=settings, notify=self._notify)
+                           poller=self.poller, prices=cfg.prices, settings=settings,
+                           notify=self._notify)
         self.expiry = HoldExpiry(
             ledger=self.ledger, queue=self.queue, printer=cfg.device.id,
             expiry_s=cfg.printer.hold_expiry_s, busy=self.meter.in_flight,
             clock_offset=lambda: 0.0 if cfg.printer.hold_source == "cups" else (
                 self.probe.clock_offset or 0.0))
         name = cfg.device.name or cfg.device.id
-        self.watch = PrinterWatch(self.probe, name, cfg.metering.status_interval_s,
-                                  self._notify)
+        self.watch = PrinterWatch(name, self._notify)
+        self.poller.listen(self.watch.update)
         directory, self.balances = self._accounts()
         self.reader_configs = parse_readers(cfg.readers)
         ident = cfg.identity
@@ -125,7 +128,7 @@ class Agent:
         self._register()
         await self.api.start()
         self._tasks = [asyncio.create_task(self.meter.run(), name="meter"),
-                       asyncio.create_task(self.watch.run(), name="printer-watch"),
+                       asyncio.create_task(self.poller.run(), name="printer-poller"),
                        asyncio.create_task(self.expiry.run(), name="hold-expiry")]
         if self.central is not None:
             self._tasks += self.central.tasks()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from agent.metering.probe import DeviceProbe, Reading
+from agent.metering.probe import Reading
 
 log = logging.getLogger("pagetally.printer")
 
@@ -42,21 +41,19 @@ def printer_view(reading: Reading, name: str) -> dict[str, Any]:
 
 
 class PrinterWatch:
-    def __init__(self, probe: DeviceProbe, name: str, interval: float,
-                 notify: Callable[[str, dict[str, Any]], None]) -> None:
-        self.probe = probe
+    """The printer as the panel and the retained `printer` topic see it, from each of the
+    poller's readings; they hear of it when its state or alerts change."""
+
+    def __init__(self, name: str, notify: Callable[[str, dict[str, Any]], None]) -> None:
         self.name = name
-        self.interval = interval
         self.notify = notify
         self.view: dict[str, Any] = {"name": name, "state": "unknown", "reasons": [],
                                      "alerts": [], "counters": {}, "problems": []}
 
-    async def run(self) -> None:
-        while True:
-            view = printer_view(await self.probe.read(), self.name)
-            if (view["state"], view["alerts"]) != (self.view["state"], self.view["alerts"]):
-                log.info("printer %s: %s %s", self.name, view["state"],
-                         ", ".join(a["text"] for a in view["alerts"]) or "")
-                self.notify("printer", view)
-            self.view = view
-            await asyncio.sleep(self.interval)
+    def update(self, reading: Reading) -> None:
+        view = printer_view(reading, self.name)
+        if (view["state"], view["alerts"]) != (self.view["state"], self.view["alerts"]):
+            log.info("printer %s: %s %s", self.name, view["state"],
+                     ", ".join(a["text"] for a in view["alerts"]) or "")
+            self.notify("printer", view)
+        self.view = view

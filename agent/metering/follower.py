@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from agent.metering.holdqueue import HoldQueue
-from agent.metering.probe import DeviceProbe, Reading
+from agent.metering.probe import Reading
 from drivers.ipp.client import IppError, IppRefused
 from drivers.ipp.models import JobInfo
 
@@ -44,7 +43,6 @@ class FollowResult:
 
 @dataclass(frozen=True)
 class FollowLimits:
-    poll_interval: float
     idle_polls: int
     settle_timeout: float
     stall_timeout: float
@@ -61,7 +59,7 @@ def _printing_state(job: JobInfo) -> str:
 
 async def follow(
     queue: HoldQueue,
-    probe: DeviceProbe,
+    readings: Callable[[], Awaitable[Reading]],
     queued: JobInfo,
     locate: Callable[[], Awaitable[JobInfo | None]],
     limits: FollowLimits,
@@ -71,7 +69,8 @@ async def follow(
     """Poll until the device job is terminal and the printer idle for `idle_polls` readings
     with unchanged counters, as PyKota does, but at sub-second polls.
 
-    `locate` finds the device job the release printed as (None until it appears).
+    `locate` finds the device job the release printed as (None until it appears);
+    `readings` gives the printer's next reading, at the poller's cadence.
     A job with no progress for `stall_timeout` is cancelled at the device (it then settles
     for what printed); counters that never settle within `settle_timeout` of the job's end
     send it to review."""
@@ -84,7 +83,7 @@ async def follow(
     ended_at = forwarded_at = None
     while True:
         device_job = await _device_job(locate, queued) or device_job
-        reading = await probe.read()
+        reading = await readings()
         job = device_job or await queue.queue_job(queued.id)
         now = time.monotonic()
         stalled = now - changed_at > limits.stall_timeout
@@ -124,7 +123,6 @@ async def follow(
                 return FollowResult(job, reading, stops, unsettled=note,
                                     stalled=stall_cancel)
         previous = reading
-        await asyncio.sleep(limits.poll_interval)
 
 
 async def _device_job(locate: Callable[[], Awaitable[JobInfo | None]], queued: JobInfo

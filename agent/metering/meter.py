@@ -26,6 +26,7 @@ from agent.metering.follower import (
 )
 from agent.metering.history import interleaved_jobs
 from agent.metering.holdqueue import HoldQueue, created_key
+from agent.metering.poller import PrinterPoller
 from agent.metering.probe import DeviceProbe
 from agent.metering.retry import RetryBudget
 from agent.metering.status import job_status
@@ -44,7 +45,6 @@ WINDOW_IRRELEVANT = frozenset({"counter+ipp", "ipp"})
 
 @dataclass(frozen=True)
 class MeterSettings:
-    poll_interval: float = 0.2
     idle_polls: int = 3
     settle_timeout: float = 120.0
     stall_timeout: float = 600.0
@@ -57,10 +57,12 @@ class MeterSettings:
 
 class Meter:
     def __init__(self, *, ledger: Ledger, queue: HoldQueue, probe: DeviceProbe,
-                 prices: PriceTable, settings: MeterSettings, notify: Notify) -> None:
+                 poller: PrinterPoller, prices: PriceTable, settings: MeterSettings,
+                 notify: Notify) -> None:
         self.ledger = ledger
         self.queue = queue
-        self.probe = probe
+        self.probe = probe  # the snapshot before a release, read as a pair on demand
+        self.poller = poller  # every reading while following
         self.prices = prices
         self.settings = settings
         self.notify = notify
@@ -178,12 +180,12 @@ class Meter:
                 crashpoint("follow")
 
         st = self.settings
-        limits = FollowLimits(st.poll_interval, st.idle_polls, st.settle_timeout,
-                              st.stall_timeout)
-        return await follow(self.queue, self.probe, queued,
-                            lambda: self._locate(row.job_key, queued, released_at),
-                            limits=limits, on_progress=on_progress,
-                            should_cancel=lambda: row.job_key in self._cancel)
+        limits = FollowLimits(st.idle_polls, st.settle_timeout, st.stall_timeout)
+        with self.poller.fast():
+            return await follow(self.queue, self.poller.next, queued,
+                                lambda: self._locate(row.job_key, queued, released_at),
+                                limits=limits, on_progress=on_progress,
+                                should_cancel=lambda: row.job_key in self._cancel)
 
     async def _locate(self, job_key: str, queued: JobInfo, released_at: datetime
                       ) -> JobInfo | None:
