@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from drivers.ipp.client import IppClient, IppError
-from drivers.snmp.reader import SnmpReader
+from drivers.snmp.reader import PrinterSnapshot, SnmpReader
 
 log = logging.getLogger("pagetally.metering")
 
@@ -103,7 +103,7 @@ class DeviceProbe:
         snmp_life = snmp_status = None
         if snap_task is not None:
             snap = await snap_task
-            snmp_life, snmp_status = snap.life_count, snap.printer_status
+            snmp_life, snmp_status = device_life_count(snap), snap.printer_status
             if snap.problem:
                 problems.append(snap.problem)
             if snap.reachable:
@@ -121,6 +121,16 @@ class DeviceProbe:
         log.warning("the printer's clock is %.0f s %s this terminal's; job times are read on "
                     "the printer's clock, but its owner should set it (NTP)", abs(offset),
                     "ahead of" if offset > 0 else "behind")
+
+
+def device_life_count(snap: PrinterSnapshot) -> int | None:
+    """Impressions over the device's life: the sum of its markers' counts when it has several
+    counting in one unit (a colour engine beside a black one marks different pages), else the
+    first marker's. Reading marker 1 only charged a colour page as 0 (found by a test)."""
+    counts = [m.life_count for m in snap.markers]
+    if len(counts) > 1 and len({m.unit for m in snap.markers}) == 1:
+        return None if None in counts else sum(c for c in counts if c is not None)
+    return snap.life_count
 
 
 def clock_offset(device_now: datetime | None, sent: float, received: float) -> float | None:
