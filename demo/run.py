@@ -152,6 +152,10 @@ class Demo:
             print(f"  MQTT broker       127.0.0.1:{stack.broker_port}")
             print(f"  central ledger    pagetally central show alice --db"
                   f" {self.workdir / 'central.db'}")
+            db = self.workdir / "central.db"
+            print(f"  portal            {stack.portal_url}/  (a sign-in link for alice:"
+                  f" pagetally central user invite alice --db {db} --url {stack.portal_url};"
+                  " for the admin console add --admin with a new name)")
         print(f"  access codes      {codes_hint()}")
         panel = shlex.join(panel_command(stack.socket_path, config))
         print(f"  touch panel       DISPLAY=:0 {panel}")

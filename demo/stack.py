@@ -31,6 +31,7 @@ class Stack:
     socket_path: str
     config_path: Path
     broker_port: int | None = None
+    portal_url: str = ""
 
     @property
     def central(self) -> bool:
@@ -77,12 +78,15 @@ def start_central(services: Services, workdir: Path) -> MqttSettings:
     wait_port(services, "mosquitto", files.port)
     print(f"  MQTT broker        mosquitto on 127.0.0.1:{files.port}"
           " (password file, one topic root per device)")
+    web_port = free_port()
     services.start_ready("central", [
         *pagetally_command(), "central", "serve", "--db", DB_NAME, "--mqtt-port",
         str(files.port), "--username", broker.CENTRAL_USER, "--password-file",
-        str(files.passwords[broker.CENTRAL_USER]), "-v"], timeout=START_TIMEOUT_S)
+        str(files.passwords[broker.CENTRAL_USER]), "--web", f"127.0.0.1:{web_port}", "-v"],
+        timeout=START_TIMEOUT_S)
     print(f"  central ledger     pagetally central serve  (SQLite {workdir / DB_NAME})")
-    return MqttSettings(files.port, files.passwords[DEVICE_ID])
+    print(f"  portal             http://127.0.0.1:{web_port}/  (user portal and admin console)")
+    return MqttSettings(files.port, files.passwords[DEVICE_ID], f"http://127.0.0.1:{web_port}")
 
 
 def start_stack(services: Services, workdir: Path, timing: Timing) -> Stack:
@@ -106,4 +110,4 @@ def start_stack(services: Services, workdir: Path, timing: Timing) -> Stack:
     mode = "accounts on central, over MQTT" if mqtt else "standalone, accounts file"
     print(f"  agent              pagetally agent  (API socket {socket_path}; {mode})")
     return Stack(workdir, ipp, control, snmp_port, socket_path, config,
-                 mqtt.port if mqtt else None)
+                 mqtt.port if mqtt else None, mqtt.portal_url if mqtt else "")

@@ -44,6 +44,7 @@ def money(minor: int) -> str:
 class MqttSettings:
     port: int
     password_file: Path
+    portal_url: str = ""
 
 
 def accounts_toml() -> str:
