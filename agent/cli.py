@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 import sys
 
+from contract.version import VERSION
+
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "sim": ("simulator.cli:main", "run the simulated MFD (IPP printer, SNMP agent, faults)"),
     "agent": ("agent.daemon_cli:main", "run the agent daemon, or `agent ctl ...` to talk to it"),
@@ -21,7 +23,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 
 def _usage() -> str:
-    lines = ["usage: pagetally <command> [options]", "", "commands:"]
+    lines = ["usage: pagetally <command> [options] | pagetally --version", "", "commands:"]
     lines += [f"  {name:<9} {help_}" for name, (_, help_) in SUBCOMMANDS.items()]
     return "\n".join(lines)
 
@@ -30,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] in {"-h", "--help", "help"}:
         print(_usage())
+        return 0
+    if args[0] == "--version":
+        print(f"pagetally {VERSION}")
         return 0
     name, rest = args[0], args[1:]
     if name not in SUBCOMMANDS:

@@ -63,6 +63,7 @@ from contract import (
     parse_topic,
     topic,
 )
+from contract.version import VERSION
 
 log = logging.getLogger("pagetally.central")
 SESSION_EXPIRY_S = 7 * 24 * 3600
@@ -75,7 +76,7 @@ class ServiceConfig:
     username: str = "central"
     password: str = ""
     client_id: str = "pagetally-central"
-    version: str = "0.1.0"
+    version: str = VERSION
     batch_max: int = 500
     keepalive_s: int = 30
     receive_maximum: int = 1000

@@ -22,11 +22,11 @@ from paho.mqtt.properties import Properties
 from contract.codec import encode
 from contract.payloads import StatusPayload
 from contract.topics import topic
+from contract.version import VERSION
 
 log = logging.getLogger("pagetally.sync")
 
 Handler = Callable[[aiomqtt.Message], Awaitable[None]]
-VERSION = "0.1.0"
 
 
 @dataclass(frozen=True)
