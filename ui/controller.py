@@ -11,13 +11,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agent.api.client import ApiClient, ApiError
 from ui import strings
-
-if TYPE_CHECKING:
-    from ui.panel import PanelApp
+from ui.host import ControllerHost
 
 log = logging.getLogger("pagetally.panel")
 
@@ -27,7 +25,7 @@ LOST = (ApiError, OSError)
 
 
 class Controller:
-    def __init__(self, app: PanelApp, socket_path: str) -> None:
+    def __init__(self, app: ControllerHost, socket_path: str) -> None:
         self.app = app
         self.socket_path = socket_path
         self.client: ApiClient | None = None

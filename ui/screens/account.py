@@ -6,7 +6,7 @@ single column such as "account.transactions.comment".
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kivy.properties import ListProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -14,11 +14,9 @@ from kivy.uix.recycleboxlayout import RecycleBoxLayout
 from kivy.uix.recycleview import RecycleView
 
 from ui import strings
+from ui.host import PanelHost
 from ui.screens.base import PanelScreen, short_time
 from ui.widgets import Box, Text
-
-if TYPE_CHECKING:
-    from ui.panel import PanelApp
 
 # Relative column widths; the order is the portal's.
 COLUMNS = {"date": 1.25, "transacted_by": 1.0, "type": 0.8, "system_note": 1.5,
@@ -52,7 +50,7 @@ class TableRow(BoxLayout):
 
 
 class AccountScreen(PanelScreen):
-    def __init__(self, app: PanelApp) -> None:
+    def __init__(self, app: PanelHost) -> None:
         super().__init__(app, "account", strings.ACCOUNT_TITLE, buttons=[
             (strings.HEADER_BACK, app.controller.show_jobs),
             (strings.HEADER_LOGOUT, app.controller.logout),

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.scrollview import ScrollView
 
 from ui import strings
+from ui.host import PanelHost
 from ui.screens.base import PanelScreen
 from ui.widgets import Box, Text
-
-if TYPE_CHECKING:
-    from ui.panel import PanelApp
 
 
 def alert_help(alert: dict[str, Any]) -> tuple[str, str, str]:
@@ -26,7 +24,7 @@ def alert_help(alert: dict[str, Any]) -> tuple[str, str, str]:
 
 
 class AlertsScreen(PanelScreen):
-    def __init__(self, app: PanelApp) -> None:
+    def __init__(self, app: PanelHost) -> None:
         super().__init__(app, "alerts", strings.ALERTS_TITLE,
                          buttons=[(strings.HEADER_BACK, app.go_home)])
         m = self.metrics

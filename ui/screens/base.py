@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
 from ui import strings
+from ui.host import PanelHost
 from ui.widgets import Banner, Box, Header
-
-if TYPE_CHECKING:
-    from ui.panel import PanelApp
 
 
 class PanelScreen(Screen):
     """A screen with the shared frame; subclasses fill `self.body`."""
 
-    def __init__(self, app: PanelApp, name: str, title: str,
+    def __init__(self, app: PanelHost, name: str, title: str,
                  buttons: list[tuple[str, Callable[[], object]]] | None = None) -> None:
         super().__init__(name=name)
         self.app = app

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.image import Image
 
 from ui import strings
+from ui.host import PanelHost
 from ui.qr import qr_texture
 from ui.screens.base import PanelScreen
 from ui.widgets import Text, spacer
 
-if TYPE_CHECKING:
-    from ui.panel import PanelApp
-
 
 class DevicesScreen(PanelScreen):
-    def __init__(self, app: PanelApp) -> None:
+    def __init__(self, app: PanelHost) -> None:
         super().__init__(app, "devices", strings.DEVICES_TITLE,
                          buttons=[(strings.HEADER_BACK, app.go_home)])
         c, m = self.colours, self.metrics

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kivy.uix.boxlayout import BoxLayout
 
 from ui import strings
+from ui.host import PanelHost
 from ui.screens.base import PanelScreen
 from ui.widgets import Text, big_button
 
-if TYPE_CHECKING:
-    from ui.panel import PanelApp
-
 
 class IdleScreen(PanelScreen):
-    def __init__(self, app: PanelApp) -> None:
+    def __init__(self, app: PanelHost) -> None:
         super().__init__(app, "idle", strings.PRINTER_UNKNOWN_NAME)
         c, m = self.colours, self.metrics
         self.printer_state = Text(text=strings.AGENT_DOWN, font_size=m.font_title,

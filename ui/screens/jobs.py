@@ -5,7 +5,7 @@ Releasing is two taps from here (a job, then Print selected) or one (Print all).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kivy.properties import BooleanProperty
 from kivy.uix.behaviors import ButtonBehavior
@@ -14,12 +14,10 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.scrollview import ScrollView
 
 from ui import strings
+from ui.host import PanelHost
 from ui.screens.base import PanelScreen, short_time
 from ui.theme import SYMBOL_FONT, Colours, Metrics
 from ui.widgets import Box, Text, big_button
-
-if TYPE_CHECKING:
-    from ui.panel import PanelApp
 
 CHECKED, UNCHECKED = "\u2611", "\u2610"
 
@@ -97,7 +95,7 @@ class JobRow(ButtonBehavior, Box):
 
 
 class JobsScreen(PanelScreen):
-    def __init__(self, app: PanelApp) -> None:
+    def __init__(self, app: PanelHost) -> None:
         super().__init__(app, "jobs", "", buttons=[
             (strings.HEADER_ACCOUNT, app.controller.open_account),
             (strings.HEADER_LOGOUT, app.controller.logout),

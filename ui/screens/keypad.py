@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
 from ui import strings
+from ui.host import PanelHost
 from ui.screens.base import PanelScreen
 from ui.theme import SYMBOL_FONT
 from ui.widgets import Box, Text, big_button, spacer
-
-if TYPE_CHECKING:
-    from ui.panel import PanelApp
 
 MAX_DIGITS = 12
 MASK = "\u25cf"
 
 
 class KeypadScreen(PanelScreen):
-    def __init__(self, app: PanelApp) -> None:
+    def __init__(self, app: PanelHost) -> None:
         super().__init__(app, "keypad", strings.KEYPAD_TITLE)
         c, m = self.colours, self.metrics
         self.code = ""

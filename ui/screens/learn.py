@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from kivy.uix.boxlayout import BoxLayout
@@ -14,18 +15,18 @@ from ui.widgets import Text, big_button
 if TYPE_CHECKING:
     from kivy.uix.button import Button
 
-    from ui.panel import PanelApp
+    from ui.host import PanelHost
 
 
 class LearnScreen(PanelScreen):
-    def __init__(self, app: PanelApp) -> None:
+    def __init__(self, app: PanelHost) -> None:
         super().__init__(app, "learn", strings.LEARN_TITLE,
                          buttons=[(strings.HEADER_BACK, app.go_home)])
         c, m = self.colours, self.metrics
         tabs = BoxLayout(size_hint_y=None, height=m.button_h, spacing=m.spacing)
         self.tabs: dict[str, Button] = {}
         for key, label in strings.LEARN_PLATFORMS.items():
-            self.tabs[key] = big_button(label, c, m, lambda k=key: self.pick(k),
+            self.tabs[key] = big_button(label, c, m, partial(self.pick, key),
                                         kind="secondary")
             tabs.add_widget(self.tabs[key])
         self.body.add_widget(tabs)

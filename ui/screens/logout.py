@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 
 from ui import strings
+from ui.host import PanelHost
 from ui.widgets import Box, Text, big_button
-
-if TYPE_CHECKING:
-    from ui.panel import PanelApp
 
 
 class LogoutWarning(ModalView):
-    def __init__(self, app: PanelApp) -> None:
+    def __init__(self, app: PanelHost) -> None:
         c, m = app.colours, app.metrics
         super().__init__(size_hint=(0.7, 0.65), auto_dismiss=False, background="",
                          background_color=(0, 0, 0, 0), overlay_color=c.overlay)

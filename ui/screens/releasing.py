@@ -6,22 +6,20 @@ knows when every job is done; the money figures always come from the agent.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kivy.graphics import Color, Rectangle
 
 from ui import strings
+from ui.host import PanelHost
 from ui.screens.base import PanelScreen
 from ui.widgets import Box, Text, big_button, spacer
-
-if TYPE_CHECKING:
-    from ui.panel import PanelApp
 
 
 class Bar(Box):
     """A flat progress bar in theme colours."""
 
-    def __init__(self, app: PanelApp) -> None:
+    def __init__(self, app: PanelHost) -> None:
         super().__init__(bg=app.colours.secondary, size_hint_y=None,
                          height=max(16, app.metrics.spacing * 3))
         self.fraction = 0.0
@@ -40,7 +38,7 @@ class Bar(Box):
 
 
 class ReleasingScreen(PanelScreen):
-    def __init__(self, app: PanelApp) -> None:
+    def __init__(self, app: PanelHost) -> None:
         super().__init__(app, "releasing", strings.RELEASING_TITLE)
         c, m = self.colours, self.metrics
         self.order: list[str] = []

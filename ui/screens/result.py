@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.scrollview import ScrollView
 
 from ui import strings
+from ui.host import PanelHost
 from ui.screens.base import PanelScreen
 from ui.widgets import Box, Text, big_button
-
-if TYPE_CHECKING:
-    from ui.panel import PanelApp
 
 
 def result_lines(status: dict[str, Any]) -> list[str]:
@@ -33,7 +31,7 @@ def result_lines(status: dict[str, Any]) -> list[str]:
 
 
 class ResultScreen(PanelScreen):
-    def __init__(self, app: PanelApp) -> None:
+    def __init__(self, app: PanelHost) -> None:
         super().__init__(app, "result", strings.RESULT_TITLE)
         c, m = self.colours, self.metrics
         self.list = GridLayout(cols=1, spacing=m.spacing, size_hint_y=None)
