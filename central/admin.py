@@ -18,7 +18,7 @@ from typing import TextIO
 
 import uuid6
 
-from central.codes import CodeBook, check_code, generate_code, normalise_card
+from central.codes import CodeBook, check_code, check_pin, generate_code, normalise_card
 from central.money import MoneyError, format_money, parse_money
 from central.storage.base import Account, ApplyResult, Ledger, StorageError, TxnRecord
 from central.storage.records import Origin, Posting, PostingType
@@ -149,6 +149,16 @@ def set_code(ledger: Ledger, codes: CodeBook, username: str, code: str | None) -
             if code or "already in use" not in str(exc):
                 raise AdminError(str(exc)) from None
     raise AdminError("could not find a free code; try again")
+
+
+def set_pin(ledger: Ledger, codes: CodeBook, username: str, pin: str | None) -> str:
+    """Set (or generate) the PIN a user types after their card; shown once, kept as a hash."""
+    chosen = check_pin(pin) if pin else generate_code(4)
+    try:
+        ledger.set_pin(username, codes.hash_pin(chosen))
+    except StorageError as exc:
+        raise AdminError(str(exc)) from None
+    return chosen
 
 
 def add_card(ledger: Ledger, username: str, card: str) -> str:

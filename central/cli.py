@@ -106,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("username")
     c.add_argument("--code", help="the code to set (default: a random 6-digit code)")
 
+    pin = sub.add_parser("pin", help="PINs for card + PIN sign-in").add_subparsers(
+        dest="pin_command", required=True)
+    n = pin.add_parser("set", parents=[common], help="set or generate a user's PIN")
+    n.add_argument("username")
+    n.add_argument("--pin", help="the PIN to set (default: a random 4-digit PIN)")
+
     card = sub.add_parser("card", help="cards").add_subparsers(dest="card_command",
                                                                  required=True)
     k = card.add_parser("add", parents=[common], help="give a user a card")
@@ -221,6 +227,11 @@ def admin_command(args: argparse.Namespace) -> int:
             code = admin.set_code(ledger, CodeBook.from_file(_secret(args)), args.username,
                                   args.code)
             print(f"access code for {args.username}: {code}\n"
+                  "(shown once; only a hash is stored, so note it now)")
+        elif cmd == "pin":
+            pin = admin.set_pin(ledger, CodeBook.from_file(_secret(args)), args.username,
+                                args.pin)
+            print(f"PIN for {args.username}: {pin}\n"
                   "(shown once; only a hash is stored, so note it now)")
         elif cmd == "card":
             print(f"card {admin.add_card(ledger, args.username, args.card_number)} now"

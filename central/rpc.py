@@ -72,7 +72,7 @@ class RpcHandler:
         if isinstance(request, AuthRequest):
             if request.params.code is not None:
                 return self._auth_code(request.params.code, site, device)
-            return self._auth_card(request.params.card or "")
+            return self._auth_card(request.params.card or "", request.params.pin)
         if isinstance(request, LinkCardRequest):
             return self._link_card(request, site, device)
         return self._account(request)
@@ -133,7 +133,7 @@ class RpcHandler:
             log.info("card ...%s linked to %s at %s/%s", card[-4:], user, site, device)
         return LinkCardResponse(result=summary(self.ledger.get_account(user)))  # type: ignore[arg-type]
 
-    def _auth_card(self, raw: str) -> AuthResponse:
+    def _auth_card(self, raw: str, pin: str | None = None) -> AuthResponse:
         try:
             card = normalise_card(raw)
         except ValueError as exc:
@@ -149,6 +149,26 @@ class RpcHandler:
             self._fail(keys)
             return AuthResponse(error=RpcError(
                 "unknown_card", "This card is not registered. Ask the help desk to add it."))
+        if pin is not None:
+            return self._check_pin(account, card, pin)
+        return AuthResponse(result=summary(account))
+
+    def _check_pin(self, account: Account, card: str, pin: str) -> AuthResponse:
+        """Card + PIN: wrong PINs for a card are counted at central, across terminals."""
+        keys = [f"pin:{self.codes.card_tag(card)}"]
+        wait = self._retry_after(keys)
+        if wait is not None:
+            return AuthResponse(error=RpcError(
+                "locked", "Too many wrong PINs for this card. It is paused for about"
+                f" {max(1, round(wait / 60))} minute(s).", retry_after=wait))
+        stored = self.ledger.pin_hash(account.username)
+        if stored is None:
+            return AuthResponse(error=RpcError(
+                "wrong_pin", "No PIN is set for this card. Ask the help desk to set one."))
+        if not self.codes.verify_pin(stored, pin):
+            self._fail(keys)
+            log.info("wrong PIN for card ...%s", card[-4:])
+            return AuthResponse(error=RpcError("wrong_pin", "That PIN is not right."))
         return AuthResponse(result=summary(account))
 
     def _account(self, request: AccountRequest) -> AccountResponse:

@@ -26,7 +26,7 @@ Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$", description="ISO 42
 TxnType = Literal["print", "copy", "refund", "adjustment"]
 AckStatus = Literal["applied", "duplicate", "rejected"]
 ErrorCode = Literal["bad_request", "wrong_code", "unknown_card", "not_found", "locked",
-                    "card_taken", "internal"]
+                    "card_taken", "wrong_pin", "internal"]
 MAX_ROWS = 100
 MAX_DAYS = 90
 
@@ -114,14 +114,18 @@ class PrinterPayload(_Strict):
 
 
 class AuthParams(_Strict):
-    """Exactly one of `code` (as typed) or `card` (already normalised by the agent)."""
+    """Exactly one of `code` (as typed) or `card` (already normalised by the agent); `pin`
+    only with `card`, on terminals that ask for card + PIN."""
 
     code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
     card: Annotated[str, msgspec.Meta(min_length=1, max_length=128)] | None = None
+    pin: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
 
     def __post_init__(self) -> None:
         if (self.code is None) == (self.card is None):
             raise ValueError("give exactly one of 'code' or 'card'")
+        if self.pin is not None and self.card is None:
+            raise ValueError("a 'pin' goes with a 'card'")
 
 
 class AccountParams(_Strict):

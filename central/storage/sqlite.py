@@ -108,6 +108,17 @@ class SqliteLedger(GroupsMixin, RunsMixin, MembersMixin):
                 raise StorageError("that code is already in use by another user;"
                                    " choose another") from None
 
+    def set_pin(self, username: str, pin_hash: str | None) -> None:
+        self._require(username)
+        with self._tx() as db:
+            db.execute("UPDATE accounts SET pin_hash = ? WHERE username = ?",
+                       (pin_hash, username))
+
+    def pin_hash(self, username: str) -> str | None:
+        row = self._db.execute("SELECT pin_hash FROM accounts WHERE username = ?",
+                               (username,)).fetchone()
+        return row[0] if row else None
+
     def code_hash_for_tag(self, lookup_tag: str) -> tuple[str, str] | None:
         row = self._db.execute("SELECT username, code_hash FROM access_codes"
                                " WHERE lookup_tag = ?", (lookup_tag,)).fetchone()

@@ -69,4 +69,8 @@ MIGRATIONS: tuple[str, ...] = (
         username TEXT PRIMARY KEY REFERENCES accounts ON DELETE CASCADE,
         source TEXT NOT NULL, member_id TEXT NOT NULL, UNIQUE (source, member_id));
     """,
+    # 3: a PIN for card + PIN sign-in (an argon2 hash of a keyed digest, like codes).
+    """
+    ALTER TABLE accounts ADD COLUMN pin_hash TEXT;
+    """,
 )

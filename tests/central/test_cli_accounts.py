@@ -89,3 +89,17 @@ def test_source_sync_and_fee_run(tmp_path: Path, standin: StandIn) -> None:
     assert rc == 0 and "feerun:" in out and "sync:" in out, out  # today's, caught up once
     assert central(db, "schedule", "run-due") == (0, "nothing is due\n")
     assert len(standin.fees) == 1
+
+
+def test_pin_set(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    assert central(db, "user", "add", "ann")[0] == 0
+    assert central(db, "pin", "set", "ann", "--pin", "12") == (
+        1, "pagetally central: a PIN is 4 to 8 digits\n")
+    rc, out = central(db, "pin", "set", "ann")
+    assert rc == 0 and out.startswith("PIN for ann: ") and len(out.split()[3]) == 4, out
+    ledger = SqliteLedger(db)
+    stored = ledger.pin_hash("ann")
+    assert stored is not None and stored.startswith("$argon2id$")
+    assert central(db, "pin", "set", "nobody", "--pin", "1234") == (
+        1, "pagetally central: there is no user 'nobody'\n")
