@@ -226,7 +226,9 @@ def _ref(value: object) -> str | None:
 
 
 def _member(raw: dict[str, Any]) -> Member:
-    tags = raw.get("tags") or []
+    """A member record as the API gives it; fields of an unexpected type count as absent."""
+    tags = raw.get("tags")
+    tags = tags if isinstance(tags, list) else []
     return Member(str(raw["_id"]), str(raw.get("name") or ""), str(raw.get("email") or ""),
                   _ref(raw.get("company")), str(raw.get("status") or "active"),
                   _ref(raw.get("location")), (),

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from central.members.file_source import FileSource, parse_members
-from central.members.officernd import OfficeRnD, OfficeRnDSettings
+from central.members.officernd import OfficeRnD, OfficeRnDSettings, _member
 from central.members.source import FeeRequest, MembershipError
 from tests.central.officernd_standin import StandIn
 
@@ -169,3 +169,16 @@ def test_any_bytes_give_members_or_a_plain_error(data: bytes, name: str) -> None
         assert str(exc)
     else:
         assert all(m.id and m.email for m in directory.members)
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                    lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=300)
+@given(st.fixed_dictionaries({"_id": JSON}, optional={
+    k: JSON for k in ("name", "email", "company", "status", "location", "tags")}))
+def test_any_member_record_from_the_api_is_read(raw: dict[str, object]) -> None:
+    member = _member(raw)  # no exception for any shape of the other fields
+    assert member.id == str(raw["_id"]) and all(isinstance(t, str) for t in member.tags)
