@@ -30,7 +30,7 @@ class Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     """Base of every section: unknown keys are typos, so they are errors."""
 
 
-class DeviceConfig(Section):
+class DeviceConfig(Section, frozen=True):
     id: str
     site: str
     name: str = ""
@@ -53,7 +53,7 @@ class DeviceConfig(Section):
         return self.name or self.id
 
 
-class PrinterConfig(Section):
+class PrinterConfig(Section, frozen=True):
     ipp_uri: str
     snmp_host: str = ""
     snmp_port: Port = 161
@@ -86,19 +86,19 @@ class PrinterConfig(Section):
             raise ValueError("hold_uri is required when hold_source is 'cups' (the CUPS queue)")
 
 
-class LedgerConfig(Section):
+class LedgerConfig(Section, frozen=True):
     path: str = "/var/lib/pagetally/ledger.db"
 
 
-class ApiConfig(Section):
+class ApiConfig(Section, frozen=True):
     socket: str = "/run/pagetally/agent.sock"
 
 
-class AccountsConfig(Section):
+class AccountsConfig(Section, frozen=True):
     file: str = ""
 
 
-class MeteringConfig(Section):
+class MeteringConfig(Section, frozen=True):
     poll_interval_s: Seconds = 0.2
     idle_polls: Count = 3
     settle_timeout_s: Seconds = 120.0
@@ -111,7 +111,7 @@ class MeteringConfig(Section):
     status_interval_s: Seconds = 2.0
 
 
-class MqttConfig(Section):
+class MqttConfig(Section, frozen=True):
     host: str = ""
     port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 0
     username: str = ""
@@ -139,7 +139,7 @@ class MqttConfig(Section):
             raise ValueError("reconnect_max_s must not be less than reconnect_min_s")
 
 
-class IdentityConfig(Section):
+class IdentityConfig(Section, frozen=True):
     code_min_length: Annotated[int, msgspec.Meta(ge=1, le=64)] = 4
     code_max_length: Annotated[int, msgspec.Meta(ge=1, le=64)] = 12
     code_digits_only: bool = True
@@ -158,7 +158,7 @@ class IdentityConfig(Section):
             raise ValueError("code_max_length must not be less than code_min_length")
 
 
-class PanelConfig(Section):
+class PanelConfig(Section, frozen=True):
     """The agent's view of [panel]; the panel (ui/config.py) checks `hidden` names and colours."""
 
     hidden: list[str] = []
@@ -167,7 +167,7 @@ class PanelConfig(Section):
     idle_message: str = ""
 
 
-class AgentConfig(Section):
+class AgentConfig(Section, frozen=True):
     device: DeviceConfig
     printer: PrinterConfig
     prices: PriceTable = PriceTable()

@@ -124,7 +124,11 @@ class Agent:
     async def start(self) -> None:
         if self.central is not None:  # money written wakes the outbox, from any thread
             loop, kick = asyncio.get_running_loop(), self.central.kick
-            self.ledger.on_money = lambda: loop.call_soon_threadsafe(kick)
+
+            def wake_outbox() -> None:
+                loop.call_soon_threadsafe(kick)
+
+            self.ledger.on_money = wake_outbox
         self._register()
         await self.api.start()
         self._tasks = [asyncio.create_task(self.meter.run(), name="meter"),
@@ -173,7 +177,7 @@ class Agent:
         api.register("printer.status", self._printer)
 
     async def _jobs_list(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        return await self.jobs.list(self.sessions.user())
+        return await self.jobs.listing(self.sessions.user())
 
     async def _jobs_release(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         user = self.sessions.user()

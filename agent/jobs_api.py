@@ -38,7 +38,7 @@ class JobsApi:
         except IppError as exc:
             raise ApiError("printer-unreachable", f"Cannot reach the print queue: {exc}") from exc
 
-    async def list(self, user: str) -> list[dict[str, Any]]:
+    async def listing(self, user: str) -> list[dict[str, Any]]:
         """Held jobs, minus those already released here and waiting for the printer."""
         busy = self.meter.in_flight()
         return [self._held_json(job) for job in await self.held(user) if job.id not in busy]

@@ -118,9 +118,9 @@ def _ps_pages(blocks: Iterable[bytes]) -> int | None:
     carry = b""
     for block in blocks:
         buffer = carry + block
-        for match in _PS_PAGES.finditer(buffer):
-            if match.end() < len(buffer):
-                return int(match.group(1))
+        for found in _PS_PAGES.finditer(buffer):
+            if found.end() < len(buffer):
+                return int(found.group(1))
         line_start = buffer.rfind(b"\n") + 1
         tail = buffer[line_start:]
         # Position 0 of the next buffer must be a real line start, or a mid-line

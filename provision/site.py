@@ -25,7 +25,7 @@ class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     pass
 
 
-class SiteInfo(_Section, kw_only=True):
+class SiteInfo(_Section, frozen=True, kw_only=True):
     id: Name
     name: str = ""
     timezone: str = "UTC"
@@ -35,7 +35,7 @@ class SiteInfo(_Section, kw_only=True):
     ntp_servers: list[str] = []
 
 
-class Broker(_Section, kw_only=True):
+class Broker(_Section, frozen=True, kw_only=True):
     host: str
     port: Port = 8883
     tls: bool = True
@@ -44,34 +44,34 @@ class Broker(_Section, kw_only=True):
     enrol_password_file: str  # low-privilege shared account: may only ask to enrol
 
 
-class Network(_Section, kw_only=True):
+class Network(_Section, frozen=True, kw_only=True):
     ethernet: Literal["dhcp", "none"] = "dhcp"
     wifi_ssid: str = ""
     wifi_password_file: str = ""
     wifi_country: str = "GB"
 
 
-class Panel(_Section, kw_only=True):
+class Panel(_Section, frozen=True, kw_only=True):
     rotation: Literal[0, 90, 180, 270] = 0
     enabled: bool = True
 
 
-class App(_Section, kw_only=True):
+class App(_Section, frozen=True, kw_only=True):
     source: Literal["wheel", "index"] = "wheel"
     wheel: str = ""  # path of the pagetally wheel, copied onto the boot partition
     version: str = ""  # pin for source = "index"
     index_url: str = ""
 
 
-class Enrol(_Section, kw_only=True):
+class Enrol(_Section, frozen=True, kw_only=True):
     token_ttl_hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 30)] = 72
 
 
-class Admin(_Section, kw_only=True):
+class Admin(_Section, frozen=True, kw_only=True):
     ssh_authorized_keys: list[str] = []  # empty: no SSH at all
 
 
-class Site(_Section, kw_only=True):
+class Site(_Section, frozen=True, kw_only=True):
     site: SiteInfo
     broker: Broker
     network: Network = Network()
@@ -83,7 +83,7 @@ class Site(_Section, kw_only=True):
     folder: str = ""  # where the site file is: relative paths start there
 
 
-class Reader(_Section, kw_only=True):
+class Reader(_Section, frozen=True, kw_only=True):
     name: Name
     kind: Literal["serial", "evdev"]
     usb_vendor: UsbId
@@ -92,13 +92,13 @@ class Reader(_Section, kw_only=True):
     framing: str = ""
 
 
-class CopierBoard(_Section, kw_only=True):
+class CopierBoard(_Section, frozen=True, kw_only=True):
     port: Literal["uart", "usb"] = "uart"
     usb_vendor: UsbId | None = None
     usb_product: UsbId | None = None
 
 
-class Device(_Section, kw_only=True):
+class Device(_Section, frozen=True, kw_only=True):
     id: Name
     name: str = ""
     printer: str  # ipp://host/ipp/print
@@ -107,7 +107,7 @@ class Device(_Section, kw_only=True):
     copier_board: CopierBoard | None = None
 
 
-class DeviceList(_Section, kw_only=True):
+class DeviceList(_Section, frozen=True, kw_only=True):
     device: list[Device]
 
 

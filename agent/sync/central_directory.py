@@ -16,6 +16,7 @@ from agent.sync.rpc import CentralUnavailable, RpcClient
 from contract.payloads import (
     AccountParams,
     AccountRequest,
+    AccountResponse,
     AccountSummary,
     AuthParams,
     AuthRequest,
@@ -134,7 +135,7 @@ class CentralDirectory:
         except CentralUnavailable:
             self.answering = False
             return []
-        if response.result is None:
+        if not isinstance(response, AccountResponse) or response.result is None:
             return []
         currency = self.ledger.currency
         return [{"date": r.date.isoformat(), "transacted_by": r.transacted_by, "type": r.type,

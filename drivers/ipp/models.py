@@ -167,8 +167,9 @@ def job_from_group(group: IppGroup) -> JobInfo:
 
 
 def printer_from_group(group: IppGroup) -> PrinterInfo:
+    raw = _int(group.value("printer-state"))
     try:
-        state = PrinterState(_int(group.value("printer-state")))
+        state = PrinterState(0 if raw is None else raw)  # 0 is no state: refused below
     except ValueError:
         raise IppProtocolError(
             f"printer sent an unknown printer-state {group.value('printer-state')!r}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from pyasn1.type import univ
 from pyasn1.type.base import Asn1Item
@@ -106,7 +107,7 @@ def is_missing(value: object) -> bool:
                       | rfc1905.EndOfMibView)
 
 
-def _is_octets(value: object) -> bool:
+def _is_octets(value: object) -> TypeGuard[univ.OctetString]:
     """An OCTET STRING with content (pyasn1's Null and the v2c exceptions derive from it)."""
     return isinstance(value, univ.OctetString) and not isinstance(value, univ.Null)
 

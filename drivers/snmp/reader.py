@@ -111,6 +111,7 @@ class _Decoded:
 
     def _known(self, oid: OID, key: str, what: str, result: tuple[T, str | None],
                note: bool) -> T | None:
+        value: T | None
         value, reason = result
         if oid in self.refused:
             value, reason = None, f"{what}: {self.refused[oid]}"
@@ -269,9 +270,10 @@ class SnmpReader:
                 if status:
                     return cells, (f"printer at {self.address} refused to list {what}: "
                                    f"{status.prettyPrint()}")
-                streams = self._advance(streams, var_binds, cells)
-                if streams is None:
+                advanced = self._advance(streams, var_binds, cells)
+                if advanced is None:
                     return cells, f"printer at {self.address} lists {what} out of order"
+                streams = advanced
         except (PySnmpError, OSError) as exc:
             return cells, f"cannot list {what} on {self.address}: {exc}"
         if streams:
@@ -357,19 +359,16 @@ class SnmpReader:
             for (d, m), life, unit in zip(layout.markers, lives, unit_oids, strict=True))
         unit = decoded.enum(optional["counter_unit_oid"], decode.COUNTER_UNITS, "counter_unit",
                             "its counter unit (prtMarkerCounterUnit)", note=False)
-        fields = {
-            "life_count": decoded.counter(lives[0], "life_count", "its page counter"),
-            "power_on_count": decoded.counter(optional["power_on_oid"], "power_on_count",
-                                              "its power-on count", note=False),
-            "device_status": decoded.enum(required["device_status_oid"], decode.DEVICE_STATUS,
-                                          "device_status", "its device status"),
-            "printer_status": decoded.enum(required["printer_status_oid"],
-                                           decode.PRINTER_STATUS, "printer_status",
-                                           "its printer status"),
-            "errors": decoded.error_state(required["error_state_oid"]),
-            "serial": decoded.text(optional["serial_oid"], "serial", "its serial number"),
-            "console": decoded.text(optional["console_oid"], "console", "its console text"),
-        }
+        life_count = decoded.counter(lives[0], "life_count", "its page counter")
+        power_on_count = decoded.counter(optional["power_on_oid"], "power_on_count",
+                                         "its power-on count", note=False)
+        device_status = decoded.enum(required["device_status_oid"], decode.DEVICE_STATUS,
+                                     "device_status", "its device status")
+        printer_status = decoded.enum(required["printer_status_oid"], decode.PRINTER_STATUS,
+                                      "printer_status", "its printer status")
+        errors = decoded.error_state(required["error_state_oid"])
+        serial = decoded.text(optional["serial_oid"], "serial", "its serial number")
+        console = decoded.text(optional["console_oid"], "console", "its console text")
         counters = {name: decoded.counter(oid, name, f"its {name} counter", note=False)
                     for name, oid in vendor.items()}
         rows, walk_problem = await self._walk_columns(p.oid("alert_entry_oid"), _ALERT_COLUMNS)
@@ -387,7 +386,8 @@ class SnmpReader:
             counter_unit_assumed=None if unit else p.counter_unit,
             vendor_counters={k: v for k, v in counters.items() if v is not None},
             unknowns=decoded.unknowns,
-            **fields,
+            life_count=life_count, power_on_count=power_on_count, device_status=device_status,
+            printer_status=printer_status, errors=errors, serial=serial, console=console,
         )
 
     async def life_count(self) -> int | None:
