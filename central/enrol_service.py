@@ -87,7 +87,7 @@ class EnrolService:
         if where is None:
             return
         site, device = where
-        answer = self.enroller.handle(site, device, msg.payload)
+        answer = self.enroller.handle(site, device, bytes(msg.payload))
         props = Properties(PacketTypes.PUBLISH)
         correlation = getattr(msg.properties, "CorrelationData", None)
         if correlation is not None:

@@ -121,7 +121,7 @@ class _Decoded:
     result: ApplyResult | None = field(default=None)
 
 
-def _set_nodelay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
+def set_nodelay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
     """Without TCP_NODELAY a round trip waits ~40-90 ms for Nagle + delayed ACK."""
     if isinstance(sock, socket.socket):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -163,7 +163,7 @@ class CentralService:
         c.will_set(self._status_topic, self._status(False), qos=1, retain=True)
         c.reconnect_delay_set(0.2, 5)
         c.max_inflight_messages_set(self.config.max_inflight)
-        c.on_socket_open = _set_nodelay
+        c.on_socket_open = set_nodelay
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_subscribe = self._on_subscribe

@@ -9,7 +9,6 @@ problem for that device instead of being dropped silently.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
+from central.service import set_nodelay
 from contract import PrinterPayload, StatusPayload
 from contract.codec import ContractError, decode
 from contract.topics import CENTRAL_SITE, ROOT, TopicError, parse_topic
@@ -49,9 +49,8 @@ class DeviceWatch:
         c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                         protocol=MQTTProtocolVersion.MQTTv5)
         c.username_pw_set(username, password)
-        c.reconnect_delay_set(0.5, 10)
-        c.on_socket_open = lambda _c, _u, sock: sock.setsockopt(
-            socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        c.reconnect_delay_set(1, 10)
+        c.on_socket_open = set_nodelay
         c.on_connect = self._on_connect
         c.on_disconnect = lambda *_: self.connected.clear()
         c.on_message = self._on_message
@@ -88,9 +87,10 @@ class DeviceWatch:
                 return
             try:
                 if where.kind == "status":
-                    view.status = decode(msg.payload, StatusPayload, "the status")
+                    view.status = decode(bytes(msg.payload), StatusPayload, "the status")
                 else:
-                    view.printer = decode(msg.payload, PrinterPayload, "the printer state")
+                    view.printer = decode(bytes(msg.payload), PrinterPayload,
+                                          "the printer state")
             except ContractError as exc:
                 view.problems = [*view.problems[-4:], str(exc)]
 

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from central.storage.base import Ledger
+from central.storage.portal_accounts import PortalAccounts, Role
 from central.web.devices import DeviceWatch
 from central.web.pages_auth import InviteError, issue_invite
 from central.web.portal import PUBLIC_URL as PUBLIC_URL_SETTING
@@ -58,9 +59,7 @@ def serve_web_only(args: argparse.Namespace, mqtt_password: str, secret: Path) -
 
 
 def invite(args: argparse.Namespace, ledger: Ledger) -> str:
-    from central.storage.portal_accounts import PortalAccounts
-
-    role = "admin" if args.admin else "user"
+    role: Role = "admin" if args.admin else "user"
     if role == "user" and ledger.get_account(args.username) is None:
         raise InviteError(f"there is no user {args.username!r}; add them first, or invite an"
                           " administrator with --admin")

@@ -10,7 +10,7 @@ or f-strings here. All I/O goes through the `hal` object, which provides
 try:
     from firmware_bridge import protocol as p
 except ImportError:  # on the board, protocol.py sits beside this file
-    import protocol as p
+    import protocol as p  # type: ignore[no-redef]  # the same module, by its board name
 
 REPORT_EVERY_MS = 1000
 
