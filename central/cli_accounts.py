@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from central.feerun import DEFAULT_RUN_AT, FEES_SETTING, RUN_AT_SETTING, run_fees
@@ -133,8 +134,10 @@ def _now() -> dt.datetime:
 
 def run(args: argparse.Namespace, ledger: Ledger) -> None:
     cmd, sub = args.command, getattr(args, f"{args.command}_command", None)
-    handler = {"group": _group, "quota": _quota, "settings": _settings, "source": _source,
-               "sync": _sync, "fees": _fees, "runs": _runs, "schedule": _schedule}[cmd]
+    handlers: dict[str, Callable[..., None]] = {
+        "group": _group, "quota": _quota, "settings": _settings, "source": _source,
+        "sync": _sync, "fees": _fees, "runs": _runs, "schedule": _schedule}
+    handler = handlers[cmd]
     handler(args, ledger, sub)
 
 

@@ -161,7 +161,7 @@ class CentralService:
                         protocol=MQTTProtocolVersion.MQTTv5, manual_ack=True)
         c.username_pw_set(self.config.username, self.config.password)
         c.will_set(self._status_topic, self._status(False), qos=1, retain=True)
-        c.reconnect_delay_set(0.2, 5)
+        c.reconnect_delay_set(0.2, 5)  # type: ignore[arg-type]  # paho sleeps floats; stub: int
         c.max_inflight_messages_set(self.config.max_inflight)
         c.on_socket_open = set_nodelay
         c.on_connect = self._on_connect
@@ -208,7 +208,7 @@ class CentralService:
         kind: Literal["txn", "rpc"] = "rpc" if msg.topic.endswith("/rpc/req") else "txn"
         props = msg.properties
         self.inbox.put(Inbound(
-            kind, msg.topic, msg.payload, msg.mid, msg.qos, self._generation,
+            kind, msg.topic, bytes(msg.payload), msg.mid, msg.qos, self._generation,
             getattr(props, "ResponseTopic", None), getattr(props, "CorrelationData", None)))
 
     # lifecycle --------------------------------------------------------------------------
@@ -361,7 +361,9 @@ class CentralService:
         return None
 
     def _send_ack(self, item: _Decoded, result: ApplyResult) -> Answer:
-        ack = AckPayload(uuid.UUID(result.txn_id), result.status, result.balance,
+        # "unchanged" is a posting's (a reset to the balance it had); a device txn never is
+        status = "applied" if result.status == "unchanged" else result.status
+        ack = AckPayload(uuid.UUID(result.txn_id), status, result.balance,
                          result.reason[:500] if result.reason else None)
         return self._publish(topic(item.site, item.device, "ack"), encode(ack))
 

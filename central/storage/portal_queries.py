@@ -15,11 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from central.storage.base import TxnRecord
-from central.storage.sqlite_base import iso, parse_iso
+from central.storage.sqlite_base import TXN_COLUMNS, iso, txn_record
 
-_COLUMNS = ("txn_id, username, type, amount, balance_after, currency, transacted_by,"
-            " system_note, comment, occurred_at, applied_at, site, device, job_id,"
-            " job_json, refund_of, origin")
 TXN_TYPES = ("print", "copy", "refund", "adjustment")
 PAGE = 100
 
@@ -47,7 +44,8 @@ class LogFilter:
     until: dt.date | None = None  # inclusive
 
     def where(self) -> tuple[str, list[object]]:
-        parts, params = [], []
+        parts: list[str] = []
+        params: list[object] = []
         for column, value in (("username", self.user), ("device", self.device),
                               ("type", self.type)):
             if value:
@@ -61,10 +59,6 @@ class LogFilter:
             params.append(iso(dt.datetime.combine(self.until + dt.timedelta(days=1),
                                                   dt.time(), dt.UTC)))
         return " AND ".join(parts) or "1", params
-
-
-def _record(r: tuple) -> TxnRecord:  # type: ignore[type-arg]
-    return TxnRecord(*r[:9], parse_iso(r[9]), parse_iso(r[10]), *r[11:17])
 
 
 class PortalQueries:
@@ -126,9 +120,9 @@ class PortalQueries:
         """A user's own rows of the last `days`, newest first (by when they happened)."""
         since = iso(now - dt.timedelta(days=days))
         rows = self._db.execute(
-            f"SELECT {_COLUMNS} FROM transactions WHERE username = ? AND occurred_at >= ?"
+            f"SELECT {TXN_COLUMNS} FROM transactions WHERE username = ? AND occurred_at >= ?"
             " ORDER BY occurred_at DESC, rowid DESC LIMIT ?", (username, since, limit))
-        return [_record(r) for r in rows]
+        return [txn_record(r) for r in rows]
 
     def log(self, where: LogFilter, before: int | None = None, limit: int = PAGE
             ) -> list[tuple[int, TxnRecord]]:
@@ -137,26 +131,26 @@ class PortalQueries:
         if before is not None:
             clause += " AND rowid < ?"
             params.append(before)
-        rows = self._db.execute(f"SELECT rowid, {_COLUMNS} FROM transactions WHERE {clause}"
+        rows = self._db.execute(f"SELECT rowid, {TXN_COLUMNS} FROM transactions WHERE {clause}"
                                 " ORDER BY rowid DESC LIMIT ?", [*params, limit])
-        return [(r[0], _record(r[1:])) for r in rows]
+        return [(r[0], txn_record(r[1:])) for r in rows]
 
     def log_all(self, where: LogFilter) -> Iterator[TxnRecord]:
         """Every row the filter matches, oldest first, for the CSV export (streamed)."""
         clause, params = where.where()
-        cursor = self._db.execute(f"SELECT {_COLUMNS} FROM transactions WHERE {clause}"
+        cursor = self._db.execute(f"SELECT {TXN_COLUMNS} FROM transactions WHERE {clause}"
                                   " ORDER BY rowid", params)
         for row in cursor:
-            yield _record(row)
+            yield txn_record(row)
 
     def review_queue(self, limit: int = 200) -> list[tuple[TxnRecord, int]]:
         """Charges the terminals flagged for review, newest first, each with what has been
         given back for its job since (refunds and adjustments made at central)."""
         rows = self._db.execute(
-            f"SELECT {_COLUMNS} FROM transactions WHERE origin = 'device'"
+            f"SELECT {TXN_COLUMNS} FROM transactions WHERE origin = 'device'"
             " AND type IN ('print', 'copy') AND json_extract(job_json, '$.review') = 1"
             " ORDER BY rowid DESC LIMIT ?", (limit,))
-        return [(record, self.given_back(record)) for record in map(_record, rows.fetchall())]
+        return [(record, self.given_back(record)) for record in map(txn_record, rows.fetchall())]
 
     def given_back(self, charge: TxnRecord) -> int:
         """What central has given back for a charge: refunds of it, and refunds and
@@ -167,6 +161,6 @@ class PortalQueries:
             (charge.txn_id, charge.job_id or "\0")).fetchone()[0]
 
     def get_txn(self, txn_id: str) -> TxnRecord | None:
-        row = self._db.execute(f"SELECT {_COLUMNS} FROM transactions WHERE txn_id = ?",
+        row = self._db.execute(f"SELECT {TXN_COLUMNS} FROM transactions WHERE txn_id = ?",
                                (txn_id,)).fetchone()
-        return _record(row) if row else None
+        return txn_record(row) if row else None

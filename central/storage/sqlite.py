@@ -15,7 +15,7 @@ import msgspec
 
 from central.storage.base import Account, ApplyResult, Rejection, StorageError, TxnRecord
 from central.storage.records import Posting
-from central.storage.sqlite_base import iso, now, parse_iso
+from central.storage.sqlite_base import TXN_COLUMNS, iso, now, parse_iso, txn_record
 from central.storage.sqlite_groups import GroupsMixin
 from central.storage.sqlite_members import MembersMixin
 from central.storage.sqlite_migrations import MIGRATIONS
@@ -24,10 +24,7 @@ from contract import TxnPayload
 
 __all__ = ["MIGRATIONS", "SqliteLedger", "iso"]
 
-_TXN_COLUMNS = ("txn_id, username, type, amount, balance_after, currency, transacted_by,"
-                " system_note, comment, occurred_at, applied_at, site, device, job_id,"
-                " job_json, refund_of, origin")
-_INSERT_TXN = (f"INSERT INTO transactions ({_TXN_COLUMNS}) VALUES"
+_INSERT_TXN = (f"INSERT INTO transactions ({TXN_COLUMNS}) VALUES"
                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
@@ -225,8 +222,8 @@ class SqliteLedger(GroupsMixin, RunsMixin, MembersMixin):
         return [Rejection(r[0], r[1], r[2], r[3], parse_iso(r[4])) for r in rows]
 
     def _records(self, where: str, params: Sequence[object]) -> list[TxnRecord]:
-        rows = self._db.execute(f"SELECT {_TXN_COLUMNS} FROM transactions {where}", params)
-        return [TxnRecord(*r[:9], parse_iso(r[9]), parse_iso(r[10]), *r[11:]) for r in rows]
+        rows = self._db.execute(f"SELECT {TXN_COLUMNS} FROM transactions {where}", params)
+        return [txn_record(r) for r in rows]
 
     def get_txn(self, txn_id: str) -> TxnRecord | None:
         found = self._records("WHERE txn_id = ?", (txn_id,))

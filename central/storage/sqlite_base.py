@@ -9,10 +9,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
-from central.storage.base import StorageError
+from central.storage.base import StorageError, TxnRecord
 from central.storage.sqlite_migrations import MIGRATIONS
 
 
@@ -27,6 +28,20 @@ def parse_iso(text: str) -> dt.datetime:
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+TXN_COLUMNS = ("txn_id, username, type, amount, balance_after, currency, transacted_by,"
+               " system_note, comment, occurred_at, applied_at, site, device, job_id,"
+               " job_json, refund_of, origin")
+
+
+def txn_record(r: Sequence[Any]) -> TxnRecord:
+    """A `transactions` row read in TXN_COLUMNS order."""
+    return TxnRecord(
+        txn_id=r[0], username=r[1], type=r[2], amount=r[3], balance_after=r[4],
+        currency=r[5], transacted_by=r[6], system_note=r[7], comment=r[8],
+        occurred_at=parse_iso(r[9]), applied_at=parse_iso(r[10]), site=r[11], device=r[12],
+        job_id=r[13], job_json=r[14], refund_of=r[15], origin=r[16])
 
 
 class SqliteBase:

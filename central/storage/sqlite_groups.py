@@ -89,4 +89,6 @@ class GroupsMixin(SqliteBase):
 
     def quotas(self) -> list[Quota]:
         rows = self._db.execute(f"SELECT {_QUOTA_COLUMNS} FROM quotas ORDER BY name")
-        return [Quota(*r[:10], created_at=parse_iso(r[10])) for r in rows]
+        return [Quota(name=r[0], group=r[1], period=r[2], amount=r[3], mode=r[4], at=r[5],
+                      weekday=r[6], monthday=r[7], cap=r[8], comment=r[9],
+                      created_at=parse_iso(r[10])) for r in rows]
