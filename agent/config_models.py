@@ -148,6 +148,7 @@ class IdentityConfig(Section, frozen=True):
     backoff_max_s: Seconds = 300.0
     auth_timeout_s: Seconds = 3.0
     session_timeout_s: Seconds = 60.0
+    card_pin: bool = False
     offline_credit: NonNegative = 0
     offline_cache: str = "/var/lib/pagetally/offline-cache.json"
     offline_cache_max_users: Count = 100

@@ -102,6 +102,7 @@ class Agent:
                                 backoff_max_s=ident.backoff_max_s),
             notify=self.api.notify,
             chains={c.name: chain(c) for c in self.reader_configs},
+            card_pin=ident.card_pin,
             online=lambda: self.central.online if self.central else True)
         self.jobs = JobsApi(printer=cfg.device.id, queue=self.queue, meter=self.meter,
                             prices=cfg.prices, balances=self.balances,

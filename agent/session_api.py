@@ -26,14 +26,14 @@ class SessionApi:
     def __init__(self, *, device: str, directory: AccountDirectory, balances: Balances,
                  currency: str, idle_timeout_s: float, policy: CodePolicy,
                  limiter: RateLimiter, notify: Notify, chains: Mapping[str, Chain],
-                 online: Callable[[], bool] = lambda: True) -> None:
+                 card_pin: bool = False, online: Callable[[], bool] = lambda: True) -> None:
         self.balances = balances
         self.currency = currency
         self.notify = notify
         self.online = online
         self.manager = SessionManager(device, idle_timeout_s, on_end=self._ended)
         self.login_service = LoginService(device, directory, self.manager, policy=policy,
-                                          limiter=limiter, chains=chains)
+                                          limiter=limiter, chains=chains, card_pin=card_pin)
         self._touched = time.monotonic()
         self._ticker: asyncio.Task[None] | None = None
 

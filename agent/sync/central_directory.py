@@ -27,7 +27,7 @@ from contract.payloads import (
 log = logging.getLogger("pagetally.sync.directory")
 
 _FAILURE = {"wrong_code": "bad-code", "unknown_card": "unknown-card", "locked": "locked",
-            "card_taken": "card-taken"}
+            "card_taken": "card-taken", "wrong_pin": "bad-pin"}
 
 
 class CentralDirectory:
@@ -48,8 +48,10 @@ class CentralDirectory:
         """Connected to the broker and central answered the last request."""
         return self.rpc.link.connected.is_set() and self.answering
 
-    async def _auth(self, kind: str, value: str) -> AuthResult:
-        params = AuthParams(code=value) if kind == "code" else AuthParams(card=value)
+    async def _auth(self, kind: str, value: str, pin: str | None = None) -> AuthResult:
+        params = AuthParams(code=value) if kind == "code" else AuthParams(card=value, pin=pin)
+        if pin is not None:
+            value = f"{value}\x00{pin}"  # the offline cache's key: card and PIN together
         try:
             response = await self.rpc.call(AuthRequest(params=params),
                                            timeout_s=self.auth_timeout_s)
@@ -58,7 +60,7 @@ class CentralDirectory:
             log.info("central unavailable (%s): using the offline cache", exc)
             cached = self.cache.lookup(kind, value)
             if cached is None:
-                what = "code" if kind == "code" else "card"
+                what = {"code": "code", "card": "card"}.get(kind, "card and PIN")
                 return AuthResult.denied("unavailable", f"Offline: this {what} is not known on "
                                          "this device yet. Try again when online.", offline=True)
             self._known[cached.user] = cached
@@ -87,7 +89,9 @@ class CentralDirectory:
         return await self._auth("card", card)
 
     async def by_card_and_pin(self, card: str, pin: str) -> AuthResult:
-        return AuthResult.denied("unavailable", "Card and PIN is not offered by central yet")
+        """Central checks the PIN. Offline, only a card and PIN seen together before work:
+        the cache keys them as one secret, so the card alone never opens the account."""
+        return await self._auth("card+pin", card, pin)
 
     async def associate_card(self, code: str, card: str) -> AuthResult:
         """Card self-association at central: the code proves who links the card."""

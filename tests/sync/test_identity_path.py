@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.api.client import ApiError
+from agent.api.client import ApiClient, ApiError
 from central import admin
+from central.codes import CodeBook
 from central.storage.sqlite import SqliteLedger
 from tests.agent_env import make_env
 from tests.central.conftest import CentralRunner
@@ -111,3 +112,49 @@ async def test_guessing_codes_is_rate_limited_before_central(reader_env: SyncEnv
     assert len(seen) <= 5  # central saw at most one minute's allowance of guesses
     log = env.agent.agent.output()  # type: ignore[union-attr]
     assert not any(str(g) in log for g in range(100000, 100030))  # codes never logged
+
+
+async def swipe_for_pin(api: ApiClient) -> None:
+    with pytest.raises(ApiError) as asked:
+        await api.call("session.login", {"card": ALICE_CARD})
+    assert (asked.value.kind, str(asked.value)) == ("needs-pin", "Enter your PIN.")
+
+
+async def test_card_and_pin_through_central_and_offline(tmp_path: Path) -> None:
+    """A swipe asks for the PIN; central checks it. Offline, the card with its PIN works
+    (seen together before), the card with another PIN does not."""
+    broker = Mosquitto(tmp_path / "broker", devices=(DEVICE,)).start()
+    db = tmp_path / "ledger.db"
+    seed_central(db)
+    ledger = SqliteLedger(db)
+    admin.add_card(ledger, "alice", ALICE_CARD)
+    admin.set_pin(ledger, CodeBook.from_file(db.with_name(db.name + ".secret")), "alice",
+                  "2580")
+    ledger.close()
+    central = CentralRunner(db, broker)
+    central.start()
+    agent = make_env(start=False, mqtt=agent_mqtt(broker),
+                     extra="auth_timeout_s = 1.0\ncard_pin = true\n")
+    agent.start_agent()
+    env = SyncEnv(broker, central, agent)
+    try:
+        async with env.agent.client() as api:
+            await swipe_for_pin(api)
+            with pytest.raises(ApiError, match="That PIN is not right"):
+                await api.call("session.login", {"pin": "1111"})
+            await swipe_for_pin(api)
+            session = await api.call("session.login", {"pin": "2580"})
+            assert (session["user"], session["method"], session["offline"]) == (
+                "alice", "card+pin", False)
+            await api.call("session.logout")
+        assert central.child is not None
+        central.child.stop()
+        async with env.agent.client() as api:
+            await swipe_for_pin(api)
+            with pytest.raises(ApiError, match="not known on this device"):
+                await api.call("session.login", {"pin": "9999"})
+            await swipe_for_pin(api)
+            offline = await api.call("session.login", {"pin": "2580"})
+            assert (offline["user"], offline["offline"]) == ("alice", True)
+    finally:
+        stop_sync_env(env)
