@@ -236,7 +236,8 @@ async def run_job(env: AgentEnv, api: ApiClient, notes: Notes, op: Operator,
         if plan.fault == "user-cancel" and status["printed"] >= 1:
             fired = True
             actions.append(asyncio.create_task(_cancel(api, status["job_key"])))
-        elif plan.fault == "walk-up-copy" and status["printed"] >= 1:
+        elif plan.fault == "walk-up-copy":  # at once: a printer without per-job counts
+            # may report no pages printed until the job ends
             fired = True
             actions.append(asyncio.create_task(_copy(sim, plan.copy_pages, copy_ids)))
 
