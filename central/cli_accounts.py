@@ -44,7 +44,7 @@ SETTINGS = {TIMEZONE_SETTING: "the site's time zone (IANA name), default UTC",
             SYNC_AT_SETTING: f"the daily member sync's time of day, default {DEFAULT_SYNC_AT}"}
 
 
-def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     g = sub.add_parser("group", help="groups and their default limits").add_subparsers(
         dest="group_command", required=True)
     ga = g.add_parser("add", parents=[common], help="add a group")

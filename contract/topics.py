@@ -85,4 +85,4 @@ def parse_topic(name: str) -> Topic:
     if site != CENTRAL_SITE:
         check_level(site, "site")
     check_level(device, "device")
-    return Topic(site, device, kind)  # type: ignore[arg-type]
+    return Topic(site, device, kind)

@@ -138,8 +138,8 @@ class Engine:
             kind = self.rng.choice(["jam", "paper", "cancel"])
             at = self.rng.randint(1, pages - 1)
             if kind == "jam":
-                then = "abort" if self.config.jam_then == "abort" else "continue"
-                return JobFaults(jam_at=at, jam_then=then)
+                return JobFaults(jam_at=at, jam_then=(
+                    "abort" if self.config.jam_then == "abort" else "continue"))
             if kind == "paper":
                 return JobFaults(paper_out_at=at)
             return JobFaults(cancel_at=at)

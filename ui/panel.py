@@ -76,7 +76,7 @@ class PanelApp(App):
         return self.screens[name]
 
     def idle_screen(self) -> IdleScreen:
-        return self.screens["idle"]  # type: ignore[return-value]
+        return self.screens["idle"]
 
     def current_screen(self) -> str:
         return str(self.manager.current)

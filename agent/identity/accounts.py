@@ -221,10 +221,10 @@ class LocalAccounts:
 
     def _add_card(self, uid: str, card: str) -> None:
         doc = tomlkit.parse(self.path.read_text(encoding="utf-8"))
-        table = doc["users"][uid]  # type: ignore[index]
+        table = doc["users"][uid]
         if "cards" in table:
-            table["cards"].append(card)  # type: ignore[index, union-attr]
+            table["cards"].append(card)
         else:
-            table["cards"] = [card]  # type: ignore[index]
+            table["cards"] = [card]
         _write_atomic(self.path, tomlkit.dumps(doc))
         self._snap = _parse(self.path)

@@ -64,7 +64,7 @@ class OutboxSender:
 
     async def _handle_ack(self, message: aiomqtt.Message) -> None:
         try:
-            ack = decode_ack(bytes(message.payload))  # type: ignore[arg-type]
+            ack = decode_ack(bytes(message.payload))
         except ContractError as exc:
             log.warning("ignored a bad ack from central: %s", exc)
             return

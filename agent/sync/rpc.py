@@ -62,6 +62,6 @@ class RpcClient:
         if future is None or future.done():
             return
         try:
-            future.set_result(decode_response(bytes(message.payload)))  # type: ignore[arg-type]
+            future.set_result(decode_response(bytes(message.payload)))
         except (ContractError, msgspec.MsgspecError) as exc:
             log.warning("ignored a bad rpc response from central: %s", exc)

@@ -78,7 +78,7 @@ class OfficeRnD:
             lifetime = float(body.get("expires_in", 3600))
             self._token = body["access_token"]
             self._token_until = self._clock() + max(0.0, lifetime - 60)  # renew a minute early
-        return self._token  # type: ignore[return-value]
+        return self._token
 
     # requests with retries ----------------------------------------------------------------
 

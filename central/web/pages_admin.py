@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from central import admin
 from central.money import MoneyError, parse_money
-from central.storage.base import StorageError
+from central.storage.base import StorageError, TxnRecord
 from central.storage.portal_queries import PAGE, TXN_TYPES, LogFilter
 from central.storage.records import Posting
 from central.web.guides import AddressError, address
@@ -193,7 +193,7 @@ def review(ctx: Ctx, message: str = "", status: int = 200) -> Response:
     return ctx.render("admin/review.html", status=status, queue=queue, message=message)
 
 
-def _charge(ctx: Ctx):  # type: ignore[no-untyped-def]
+def _charge(ctx: Ctx) -> TxnRecord:
     txn_id = ctx.request.path_params["txn_id"]
     record = ctx.portal.queries.get_txn(txn_id)
     if record is None or record.origin != "device" or record.amount >= 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from central import admin
+from central.storage.portal_queries import AccountView
 from central.web.guides import AddressError, address, print_guides
 from central.web.handler import Ctx, Refused
 from central.web.qr import qr_svg
@@ -16,7 +17,7 @@ from central.web.qr import qr_svg
 HIDDEN = "Your site does not show this page."
 
 
-def _account(ctx: Ctx):  # type: ignore[no-untyped-def]
+def _account(ctx: Ctx) -> AccountView | None:
     return ctx.portal.queries.account(ctx.username)
 
 
