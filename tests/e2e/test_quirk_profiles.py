@@ -1,9 +1,10 @@
 """Metering end to end on simulators imitating real printers' quirks (simulator.profiles).
 
 For every profile, and paired with no-job-counts (no IPP counts at all, so metering has
-only the SNMP counter and the job times to go on): a clean colour job is charged exactly, and a job
-with a walk-up copy during it is charged its own pages exactly or goes to review, never
-charged the copy's pages. One simulator and agent per profile serve both tests.
+only the SNMP counter and the job times to go on): clean colour jobs released one after
+the other are charged exactly, and a job with a walk-up copy during it is charged its own
+pages exactly or goes to review, never charged the copy's pages. One simulator and agent
+per profile serve both tests.
 """
 
 from __future__ import annotations
@@ -37,13 +38,19 @@ def _profiles(env: AgentEnv) -> set[str]:
     return set(env.sim_client.state()["profiles"])
 
 
-async def test_clean_colour_job_is_charged_exactly(quirky: AgentEnv) -> None:
-    job = await quirky.submit("alice", "clean.pdf", 4, color=True)
+async def test_clean_colour_jobs_back_to_back_are_charged_exactly(quirky: AgentEnv) -> None:
+    """Two jobs, the second released as soon as the first settles (a user releasing one
+    job after another): the first job ended before the second's window opened, so it is
+    no interleave, however coarse the printer's job times."""
+    first = await quirky.submit("alice", "clean.pdf", 4, color=True)
+    second = await quirky.submit("alice", "next.pdf", 3, color=True)
     async with quirky.client(login="alice") as api:
-        result = await release_and_settle(quirky, "alice", job, api)
-    assert printed(quirky, job) == 4
-    assert (result["charged"], result["refunded"], result["review"], result["reason"]) == (
-        4 * PRICE_COLOR, 0, False, "completed"), result["review_note"]
+        results = [await release_and_settle(quirky, "alice", job, api)
+                   for job in (first, second)]
+    assert (printed(quirky, first), printed(quirky, second)) == (4, 3)
+    for pages, result in zip((4, 3), results, strict=True):
+        assert (result["charged"], result["refunded"], result["review"], result["reason"]) == (
+            pages * PRICE_COLOR, 0, False, "completed"), (result["name"], result["review_note"])
 
 
 async def test_walk_up_copy_during_a_job_is_never_charged(quirky: AgentEnv) -> None:
