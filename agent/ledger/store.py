@@ -167,6 +167,18 @@ class Ledger:
                 " ORDER BY created_at DESC LIMIT ?", (printer, but, limit)).fetchall()
             return {(int(r[0]), r[1]) for r in rows}
 
+    def settled_device_jobs(self, printer: str, limit: int = 64
+                            ) -> list[tuple[int, str | None, str, str]]:
+        """(device job id, its creation time, user, name) of the newest settled releases on
+        this printer: each ended, with the counters still, before any later release."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT device_job_id, device_job_created, user, name FROM jobs"
+                " WHERE printer = ? AND device_job_id IS NOT NULL"
+                " AND state IN ('settled', 'review') ORDER BY settled_at DESC LIMIT ?",
+                (printer, limit)).fetchall()
+            return [(int(r[0]), r[1], str(r[2]), str(r[3])) for r in rows]
+
     def add_evidence(self, job_key: str, step: Step, data: dict[str, Any]) -> None:
         """Keep an observation (a poll, a counter read) so a review can be reasoned about."""
         with self._write():

@@ -12,8 +12,8 @@ may have printed in any window and counts as inside ours: never generous.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
@@ -38,6 +38,29 @@ UNKNOWN_LISTED = 3
 """Jobs with unknown times named one by one in the evidence; more are counted in one line."""
 
 _read_whole_history: set[str] = set()  # printers already logged as listing oldest first
+
+
+def created_key(job: JobInfo) -> str | None:
+    """A device job's creation time as the ledger keeps it beside the job-id."""
+    return job.created_at.isoformat() if job.created_at else None
+
+
+@dataclass(frozen=True)
+class Metered:
+    """A device job an earlier release on this printer printed as, and was settled from.
+    Jobs are metered one at a time and settle only once it ended with the counters still,
+    so it lies in no later job's window, even when the printer gives it no times. Matched
+    by id, owner and name (and creation time where known): a walk-up copy never passes."""
+
+    id: int
+    created: str | None
+    user: str
+    name: str
+
+    def matches(self, job: JobInfo) -> bool:
+        if (job.id, job.user, job.name) != (self.id, self.user, self.name):
+            return False
+        return self.created is None or created_key(job) in (None, self.created)
 
 
 def _ipp_time(at: datetime) -> datetime:
@@ -85,7 +108,7 @@ def _never_started(job: JobInfo) -> bool:
 
 
 def jobs_in_window(jobs: Iterable[JobInfo], own_id: int, since: datetime,
-                   until: datetime) -> list[str]:
+                   until: datetime, metered: Sequence[Metered] = ()) -> list[str]:
     """Evidence lines for the jobs, other than ours, that printed between since and until.
 
     A job whose count the device does not report may have printed: it is listed too. So is
@@ -96,7 +119,8 @@ def jobs_in_window(jobs: Iterable[JobInfo], own_id: int, since: datetime,
     others, unknown = [], []
     for job in jobs:
         if (job.id == own_id or job.impressions_completed == 0
-                or job.state in (JobState.PENDING, JobState.PENDING_HELD)):
+                or job.state in (JobState.PENDING, JobState.PENDING_HELD)
+                or any(m.matches(job) for m in metered)):
             continue
         if job.processing_at is None:
             if not _never_started(job):
@@ -124,7 +148,8 @@ def _unknown_lines(jobs: list[JobInfo]) -> list[str]:
 
 
 def window_evidence(active: list[JobInfo], page: list[JobInfo], own_id: int,
-                    since: datetime, until: datetime, size: int) -> list[str] | None:
+                    since: datetime, until: datetime, size: int,
+                    metered: Sequence[Metered] = ()) -> list[str] | None:
     """`jobs_in_window` from the live jobs and one page (at most `size`) of completed ones.
 
     A page that is not full is the whole history. A full page proves nothing about older
@@ -133,7 +158,7 @@ def window_evidence(active: list[JobInfo], page: list[JobInfo], own_id: int,
     that ended inside the window all along cannot clear it: that is evidence too. None:
     the order cannot be trusted, and the caller must read the whole history."""
     jobs = {job.id: job for job in active} | {job.id: job for job in page}
-    others = jobs_in_window(jobs.values(), own_id, since, until)
+    others = jobs_in_window(jobs.values(), own_id, since, until, metered)
     if len(page) < size:
         return others
     oldest_end = page[-1].completed_at
@@ -148,7 +173,7 @@ def window_evidence(active: list[JobInfo], page: list[JobInfo], own_id: int,
 
 
 async def interleaved_jobs(device: IppClient, own_id: int, since: datetime,
-                           until: datetime) -> list[str]:
+                           until: datetime, metered: Sequence[Metered] = ()) -> list[str]:
     """Other jobs (prints or walk-up copies) the device processed during our window.
 
     Memory stays flat as the device's history grows: the live jobs plus one page of the
@@ -157,7 +182,7 @@ async def interleaved_jobs(device: IppClient, own_id: int, since: datetime,
     active = await device.jobs("not-completed")
     page = await device.jobs("completed", limit=HISTORY_PAGE)
     active, page = await _placed(device, active, page)
-    found = window_evidence(active, page, own_id, since, until, HISTORY_PAGE)
+    found = window_evidence(active, page, own_id, since, until, HISTORY_PAGE, metered)
     if found is not None:
         return found
     if device.uri not in _read_whole_history:
@@ -166,7 +191,7 @@ async def interleaved_jobs(device: IppClient, own_id: int, since: datetime,
                     "job history after each job that needs it", device.uri)
     active, history = await _placed(device, active, await device.jobs("completed"))
     by_id = {job.id: job for job in active} | {job.id: job for job in history}
-    return jobs_in_window(by_id.values(), own_id, since, until)
+    return jobs_in_window(by_id.values(), own_id, since, until, metered)
 
 
 async def _placed(device: IppClient, *listings: list[JobInfo]) -> list[list[JobInfo]]:

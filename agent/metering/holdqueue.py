@@ -14,7 +14,7 @@ from typing import Protocol
 from agent.documents import DocumentPages
 from agent.estimate import job_impressions
 from agent.ledger.models import Source
-from agent.metering.history import HISTORY_PAGE, newest_first
+from agent.metering.history import HISTORY_PAGE, created_key, newest_first
 from drivers.ipp.client import IppClient
 from drivers.ipp.models import JobInfo
 
@@ -25,11 +25,6 @@ times to the second, and the device clock's offset is known to half a round trip
 Claimed = set[tuple[int, str | None]]
 """Device jobs other releases printed as, by (job-id, creation time as `created_key` gives
 it): job ids alone would not do, as many printers restart their numbering at power-up."""
-
-
-def created_key(job: JobInfo) -> str | None:
-    """A device job's creation time as the ledger keeps it beside the job-id."""
-    return job.created_at.isoformat() if job.created_at else None
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from agent.metering.follower import (
     Progress,
     follow,
 )
-from agent.metering.history import interleaved_jobs
-from agent.metering.holdqueue import HoldQueue, created_key
+from agent.metering.history import Metered, created_key, interleaved_jobs
+from agent.metering.holdqueue import HoldQueue
 from agent.metering.poller import PrinterPoller
 from agent.metering.probe import DeviceProbe
 from agent.metering.retry import RetryBudget
@@ -209,14 +209,15 @@ class Meter:
         """Other jobs in our window. Listing them costs two Get-Jobs, so they are asked only
         when the answer can change the decision."""
         own = result.job.id if result.job else (row.device_job_id or row.queue_job_id)
+        metered = [Metered(*m) for m in self.ledger.settled_device_jobs(row.printer)]
         try:
             until = time.time() + (self._clock_offset(row.job_key) or 0.0)
             return await interleaved_jobs(self.queue.printer, own,
                                           self._window_start(row.job_key),
-                                          datetime.fromtimestamp(until, UTC))
-        except IppError as exc:
+                                          datetime.fromtimestamp(until, UTC), metered)
+        except IppError as exc:  # unknown is not "none": the counters cannot be trusted
             log.warning("job %s: cannot list the printer's jobs (%s)", row.job_key, exc)
-            return []
+            return [f"unknown: the printer's job list could not be read ({exc})"]
 
     async def _settle(self, row: JobRow, result: FollowResult) -> None:
         row = self.ledger.job(row.job_key)  # with its device job, matched while following

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from agent.ledger import Ledger
 from agent.ledger.models import NewJob
-from agent.metering.holdqueue import created_key, pick_device_job
+from agent.metering.history import Metered, created_key, jobs_in_window
+from agent.metering.holdqueue import pick_device_job
 from drivers.ipp.models import JobInfo
 from drivers.ipp.tags import JobState
 
@@ -73,3 +75,21 @@ def test_the_ledger_keeps_matches_and_lists_claims(tmp_path: Path) -> None:
             (8, "2026-11-30T09:00:00+00:00")}
         assert ledger.claimed_device_jobs("p", but=keys[0]) == set()
         assert ledger.claimed_device_jobs("other-printer", but=keys[1]) == set()
+
+
+def test_an_earlier_settled_release_is_in_no_later_window_even_without_times() -> None:
+    """A printer with no job times: our previous job would count as possibly inside the
+    window (and send every second job to review) unless known as already metered."""
+    earlier = replace(device_job(7, -5), created_at=None, processing_at=None,
+                      completed_at=None, impressions_completed=None)
+    copy = replace(earlier, id=8, name="Copy", user="walk-up")
+    since, until = RELEASE, RELEASE + timedelta(seconds=30)
+    alone = jobs_in_window([earlier, copy], 9, since, until)
+    assert sorted(line.split(" (")[0] for line in alone) == ["Copy #8", "same.pdf #7"]
+    metered = [Metered(7, None, "alice", "same.pdf")]
+    known = jobs_in_window([earlier, copy], 9, since, until, metered)
+    assert [line.split(" (")[0] for line in known] == ["Copy #8"]
+    # the same id after a power cycle, as a walk-up copy: not ours, so still counted
+    reused = replace(copy, id=7)
+    assert [line.split(" (")[0] for line in
+            jobs_in_window([reused], 9, since, until, metered)] == ["Copy #7"]
