@@ -29,6 +29,7 @@ from agent.ledger.models import (
     Evidence,
     EvidenceSource,
     JobRow,
+    JobState,
     Kind,
     NewJob,
     SessionKind,
@@ -105,16 +106,7 @@ class Ledger:
                     f"released (ledger job {busy[0]})",
                     busy[0],
                 )
-            self._insert_session(job_key, "print", "ipp-job", job.printer, job.user, now)
-            self._conn.execute(
-                "INSERT INTO jobs (job_key, printer, source, queue_job_id, user, name,"
-                " impressions, color, duplex, media, estimate, state, review,"
-                " created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'snapshotting', 0, ?, ?)",
-                (job_key, job.printer, job.source, job.queue_job_id, job.user, job.name,
-                 job.impressions, int(job.color), int(job.duplex), job.media, job.estimate,
-                 now, now),
-            )  # fmt: skip
+            self._insert_job(job_key, job, "snapshotting", None, now)
             self._insert_evidence(job_key, "snapshot", snapshot, now)
         return job_key
 
@@ -270,16 +262,7 @@ class Ledger:
             if found:
                 return found[0]
             job_key = str(uuid6.uuid7())
-            self._insert_session(job_key, "print", "ipp-job", job.printer, job.user, now)
-            self._conn.execute(
-                "INSERT INTO jobs (job_key, printer, source, queue_job_id, user, name,"
-                " impressions, color, duplex, media, estimate, state, reason, review,"
-                " created_at, updated_at, settled_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'abandoned', ?, 0, ?, ?, ?)",
-                (job_key, job.printer, job.source, job.queue_job_id, job.user, job.name,
-                 job.impressions, int(job.color), int(job.duplex), job.media, job.estimate,
-                 EXPIRED, now, now, now),
-            )  # fmt: skip
+            self._insert_job(job_key, job, "abandoned", EXPIRED, now)
             return self._job(job_key)
 
     def expired(self, user: str, since: datetime) -> list[JobRow]:
@@ -470,6 +453,20 @@ class Ledger:
     def _txn_for(self, session_key: str, kind: Kind) -> Txn | None:
         found = self._txns("session_key = ? AND kind = ?", (session_key, kind))
         return found[0] if found else None
+
+    def _insert_job(self, job_key: str, job: NewJob, state: JobState, reason: str | None,
+                    now: str) -> None:
+        """A print session and its job row; an abandoned one is settled as it is written."""
+        self._insert_session(job_key, "print", "ipp-job", job.printer, job.user, now)
+        self._conn.execute(
+            "INSERT INTO jobs (job_key, printer, source, queue_job_id, user, name,"
+            " impressions, color, duplex, media, estimate, state, reason, review,"
+            " created_at, updated_at, settled_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+            (job_key, job.printer, job.source, job.queue_job_id, job.user, job.name,
+             job.impressions, int(job.color), int(job.duplex), job.media, job.estimate,
+             state, reason, now, now, now if state == "abandoned" else None),
+        )  # fmt: skip
 
     def _insert_session(self, session_key: str, kind: SessionKind, evidence: EvidenceSource,
                         printer: str, user: str, now: str) -> None:
