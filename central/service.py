@@ -47,10 +47,12 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from central.acks import DeviceFeatures, group_acks
 from central.rpc import RpcHandler
 from central.storage.base import ApplyResult, Ledger
 from contract import (
     RPC_SHARED_SUBSCRIPTION,
+    STATUS_SUBSCRIPTION,
     TXN_SHARED_SUBSCRIPTION,
     AckPayload,
     ContractError,
@@ -154,6 +156,7 @@ class CentralService:
         self._stopping = False
         self._since = dt.datetime.now(dt.UTC)
         self._status_topic = central_status_topic(config.client_id)
+        self.features = DeviceFeatures()
         self.client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -183,8 +186,11 @@ class CentralService:
         with self._link:
             self._generation += 1
         log.info("connected to the broker at %s:%d", self.config.host, self.config.port)
+        # statuses at QoS 0: nothing to PUBACK, and the retained ones come again on every
+        # (re)subscribe, so a missed one is caught up at the next connect
         client.subscribe([(TXN_SHARED_SUBSCRIPTION, SubscribeOptions(qos=1)),
-                          (RPC_SHARED_SUBSCRIPTION, SubscribeOptions(qos=1))])
+                          (RPC_SHARED_SUBSCRIPTION, SubscribeOptions(qos=1)),
+                          (STATUS_SUBSCRIPTION, SubscribeOptions(qos=0, noLocal=True))])
         self._publish(self._status_topic, self._status(True), retain=True)
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: list[Any],
@@ -205,6 +211,9 @@ class CentralService:
             log.warning("lost the broker connection (%s); reconnecting", reason)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        if msg.topic.endswith("/status"):
+            self.features.note_status(msg.topic, bytes(msg.payload))
+            return
         kind: Literal["txn", "rpc"] = "rpc" if msg.topic.endswith("/rpc/req") else "txn"
         props = msg.properties
         self.inbox.put(Inbound(
@@ -283,15 +292,22 @@ class CentralService:
             item.result = result
             if result.status == "rejected":
                 item.reason = result.reason
-        sent: list[tuple[Inbound, Answer]] = []
-        for item in items:  # the commit is done; now tell the device, then the broker
-            answer: Answer = None
-            if item.reason is not None:
-                answer = self._reject(item)
-            if item.result is not None:
-                answer = self._send_ack(item, item.result)
-            sent.append((item.message, answer))
-        self._puback_when_published(sent, "txn")
+        acks: list[tuple[str, str, AckPayload]] = []
+        owner: list[int] = []  # the item each ack answers
+        for index, item in enumerate(items):  # the commit is done; now tell the devices
+            ack = self._ack_of(item)
+            if ack is not None:
+                acks.append((item.site, item.device, ack))
+                owner.append(index)
+        answers: list[Answer] = [None] * len(items)
+        for message in group_acks(acks, self.features):  # one per txn, or one per device
+            info = self._publish(message.topic, message.payload)
+            for position in message.answers:
+                answers[owner[position]] = info
+        # then the broker: each txn is PUBACKed once the message carrying its ack is taken
+        self._puback_when_published([(item.message, answer)
+                                     for item, answer in zip(items, answers, strict=True)],
+                                    "txn")
 
     def _puback_when_published(self, sent: list[tuple[Inbound, Answer]],
                                kind: Literal["txn", "rpc"]) -> None:
@@ -351,21 +367,23 @@ class CentralService:
             log.warning("could not publish on %s: %s", where, exc)
             return _NotSent(str(exc))
 
-    def _reject(self, item: _Decoded) -> Answer:
-        log.warning("rejected txn %s from %s/%s: %s", item.txn_id or "(no usable txn_id)",
-                    item.site, item.device, item.reason)
-        self.ledger.record_rejection(item.txn_id, item.site, item.device, item.reason or "",
-                                     item.message.payload)
-        if item.result is None and item.txn_id and item.site != "?":
-            return self._send_ack(item, ApplyResult(item.txn_id, "rejected", 0, item.reason))
-        return None
-
-    def _send_ack(self, item: _Decoded, result: ApplyResult) -> Answer:
+    def _ack_of(self, item: _Decoded) -> AckPayload | None:
+        """The ack for one decoded txn (a rejection is recorded first); None when there is
+        no txn_id or device to answer."""
+        result = item.result
+        if item.reason is not None:
+            log.warning("rejected txn %s from %s/%s: %s", item.txn_id or "(no usable txn_id)",
+                        item.site, item.device, item.reason)
+            self.ledger.record_rejection(item.txn_id, item.site, item.device, item.reason,
+                                         item.message.payload)
+            if result is None and item.txn_id and item.site != "?":
+                result = ApplyResult(item.txn_id, "rejected", 0, item.reason)
+        if result is None:
+            return None
         # "unchanged" is a posting's (a reset to the balance it had); a device txn never is
         status = "applied" if result.status == "unchanged" else result.status
-        ack = AckPayload(uuid.UUID(result.txn_id), status, result.balance,
-                         result.reason[:500] if result.reason else None)
-        return self._publish(topic(item.site, item.device, "ack"), encode(ack))
+        return AckPayload(uuid.UUID(result.txn_id), status, result.balance,
+                          result.reason[:500] if result.reason else None)
 
     def _puback(self, message: Inbound) -> bool:
         """Acknowledge to the broker, unless the message came on a connection that has gone

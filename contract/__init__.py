@@ -9,6 +9,7 @@ from contract.codec import (
     ContractError,
     decode,
     decode_ack,
+    decode_acks,
     decode_printer,
     decode_request,
     decode_response,
@@ -17,11 +18,13 @@ from contract.codec import (
     encode,
 )
 from contract.payloads import (
+    MAX_ACK_BATCH,
     AccountParams,
     AccountRequest,
     AccountResponse,
     AccountStatement,
     AccountSummary,
+    AckBatch,
     AckPayload,
     AuthParams,
     AuthRequest,
@@ -44,6 +47,7 @@ from contract.topics import (
     KINDS,
     ROOT,
     RPC_SHARED_SUBSCRIPTION,
+    STATUS_SUBSCRIPTION,
     TXN_SHARED_SUBSCRIPTION,
     Topic,
     TopicError,
@@ -54,6 +58,8 @@ from contract.topics import (
 )
 
 VERSION = 1
+#: v1.1 adds one thing: AckBatch on `ack`, for devices whose status says `ack_batch`.
+MINOR_VERSION = 1
 
 
 def json_schema() -> dict[str, object]:
@@ -63,13 +69,13 @@ def json_schema() -> dict[str, object]:
     return build()
 
 __all__ = [
-    "CENTRAL_SITE", "KINDS", "ROOT", "RPC_SHARED_SUBSCRIPTION", "TXN_SHARED_SUBSCRIPTION",
-    "VERSION", "AccountParams", "AccountRequest", "AccountResponse", "AccountStatement",
-    "AccountSummary", "AckPayload", "AuthParams", "AuthRequest", "AuthResponse",
-    "ContractError", "InvalidResponse", "JobInfo", "LinkCardParams", "LinkCardRequest",
-    "LinkCardResponse", "PrinterPayload", "RpcError", "RpcRequest",
-    "RpcResponse", "StatusPayload", "Topic", "TopicError", "TransactionRow", "TxnPayload",
-    "central_status_topic", "decode", "decode_ack", "decode_printer", "decode_request",
-    "decode_response", "decode_status", "decode_txn", "device_root", "encode", "json_schema",
-    "parse_topic", "topic",
+    "CENTRAL_SITE", "KINDS", "MAX_ACK_BATCH", "MINOR_VERSION", "ROOT", "RPC_SHARED_SUBSCRIPTION",
+    "STATUS_SUBSCRIPTION", "TXN_SHARED_SUBSCRIPTION", "VERSION", "AccountParams", "AccountRequest",
+    "AccountResponse", "AccountStatement", "AccountSummary", "AckBatch", "AckPayload",
+    "AuthParams", "AuthRequest", "AuthResponse", "ContractError", "InvalidResponse", "JobInfo",
+    "LinkCardParams", "LinkCardRequest", "LinkCardResponse", "PrinterPayload", "RpcError",
+    "RpcRequest", "RpcResponse", "StatusPayload", "Topic", "TopicError", "TransactionRow",
+    "TxnPayload", "central_status_topic", "decode", "decode_ack", "decode_acks", "decode_printer",
+    "decode_request", "decode_response", "decode_status", "decode_txn", "device_root", "encode",
+    "json_schema", "parse_topic", "topic",
 ]

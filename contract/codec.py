@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from contract.payloads import (
+    AckBatch,
     AckPayload,
     PrinterPayload,
     RpcRequest,
@@ -73,6 +74,31 @@ def decode_txn(data: bytes | str) -> TxnPayload:
 
 def decode_ack(data: bytes | str) -> AckPayload:
     return decode(data, AckPayload, "the ack payload")
+
+
+def decode_acks(data: bytes | str) -> list[AckPayload]:
+    """The acks in one `ack` message, either form: a v1 AckPayload or a v1.1 AckBatch.
+
+    A v1.1 device reads both, because central batches only once it has seen the device's
+    `status` say so, and a central that predates v1.1 never batches.
+    """
+    try:
+        return msgspec.json.decode(data, type=AckBatch).acks
+    except msgspec.MsgspecError as batch_error:
+        try:
+            return [msgspec.json.decode(data, type=AckPayload)]
+        except msgspec.MsgspecError as single_error:
+            if _is_batch(data):
+                raise ContractError(plain_error(batch_error, "the ack batch")) from None
+            raise ContractError(plain_error(single_error, "the ack payload")) from None
+
+
+def _is_batch(data: bytes | str) -> bool:
+    """Whether a payload that failed both decoders meant to be a batch (for the message)."""
+    try:
+        return "acks" in msgspec.json.decode(data, type=dict)
+    except msgspec.MsgspecError:
+        return False
 
 
 def decode_status(data: bytes | str) -> StatusPayload:

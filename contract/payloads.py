@@ -1,4 +1,4 @@
-"""Payloads of MQTT contract v1 as msgspec Structs.
+"""Payloads of MQTT contract v1 (and v1.1's batched ack) as msgspec Structs.
 
 Strict on purpose: unknown fields are refused, money is integer minor units (a float such as
 1.5 or 1.0 is refused), `txn_id` is a UUID, and every time is an ISO 8601 string in UTC.
@@ -28,6 +28,7 @@ AckStatus = Literal["applied", "duplicate", "rejected"]
 ErrorCode = Literal["bad_request", "wrong_code", "unknown_card", "not_found", "locked",
                     "card_taken", "wrong_pin", "internal"]
 MAX_ROWS = 100
+MAX_ACK_BATCH = 1000  # acks in one AckBatch message (central splits larger commits)
 MAX_DAYS = 90
 
 
@@ -89,12 +90,27 @@ class AckPayload(_Strict):
     reason: Text | None = None
 
 
+class AckBatch(_Strict):
+    """`ack` in contract v1.1, central → agent, QoS 1: the acks of one commit for one device.
+
+    Sent only to a device whose `status` says `ack_batch`; every other device gets one
+    AckPayload per txn. One message instead of one per txn is what lets central keep up.
+    """
+
+    acks: Annotated[list[AckPayload], msgspec.Meta(min_length=1, max_length=MAX_ACK_BATCH)]
+
+
 class StatusPayload(_Strict):
-    """`status`, retained and also the last will (with online=false)."""
+    """`status`, retained and also the last will (with online=false).
+
+    `ack_batch` (contract v1.1): the device reads AckBatch on its `ack` topic. Absent means
+    a v1 device, which gets one AckPayload per txn.
+    """
 
     online: bool
     version: Annotated[str, msgspec.Meta(max_length=64)]
     since: UtcTime
+    ack_batch: bool = False
 
     def __post_init__(self) -> None:
         _require_utc(self.since, "since")

@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from contract.payloads import (
+    AckBatch,
     AckPayload,
     PrinterPayload,
     RpcRequest,
@@ -28,6 +29,7 @@ from contract.payloads import (
 PAYLOADS: dict[str, Any] = {
     "TxnPayload": TxnPayload,
     "AckPayload": AckPayload,
+    "AckBatch": AckBatch,
     "StatusPayload": StatusPayload,
     "PrinterPayload": PrinterPayload,
     "RpcRequest": RpcRequest,

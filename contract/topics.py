@@ -21,6 +21,9 @@ CENTRAL_SITE = "_central"
 TXN_SHARED_SUBSCRIPTION = f"$share/central/{ROOT}/+/+/txn"
 #: Central answers every device's requests; shared too so only one instance answers.
 RPC_SHARED_SUBSCRIPTION = f"$share/central/{ROOT}/+/+/rpc/req"
+#: Every device's retained status; NOT shared: each central instance must know which
+#: devices read batched acks (contract v1.1).
+STATUS_SUBSCRIPTION = f"{ROOT}/+/+/status"
 
 LEVEL_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 _LEVEL = re.compile(LEVEL_PATTERN)

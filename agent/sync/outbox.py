@@ -23,7 +23,7 @@ import aiomqtt
 from agent.ledger import Ledger
 from agent.sync.link import CentralLink
 from agent.sync.payload import txn_payload
-from contract.codec import ContractError, decode_ack, encode
+from contract.codec import ContractError, decode_acks, encode
 
 log = logging.getLogger("pagetally.sync.outbox")
 
@@ -63,14 +63,17 @@ class OutboxSender:
         self.kick()
 
     async def _handle_ack(self, message: aiomqtt.Message) -> None:
+        """One ack (v1) or a batch of them (v1.1). A message we cannot read changes nothing:
+        its txns stay pending and are sent again, and central acks them as duplicates."""
         try:
-            ack = decode_ack(bytes(message.payload))
+            acks = decode_acks(bytes(message.payload))
         except ContractError as exc:
             log.warning("ignored a bad ack from central: %s", exc)
             return
-        if ack.status == "rejected":
-            log.error("central rejected txn %s: %s", ack.txn_id, ack.reason)
-        self._acks.append((str(ack.txn_id), ack.status, ack.balance))
+        for ack in acks:
+            if ack.status == "rejected":
+                log.error("central rejected txn %s: %s", ack.txn_id, ack.reason)
+            self._acks.append((str(ack.txn_id), ack.status, ack.balance))
         self._ack_ready.set()
 
     async def run_acks(self) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from agent.api.client import ApiClient
 from agent.api.protocol import ApiError
-from contract import decode_ack, decode_status, decode_txn
+from contract import decode_acks, decode_status, decode_txn
 from tests.agent_env import CODES, AgentEnv
 from tests.sync.conftest import DEVICE, PRICE_MONO, SITE, START, SyncEnv
 
@@ -72,7 +72,9 @@ async def test_outside_observer_sees_the_txn_and_the_retained_status(sync_env: S
             observer.kill()
         await observer.wait()
     seen = dict(line.split(" ", 1) for line in out.strip().splitlines())
-    txn, ack = decode_txn(seen[f"{root}/txn"]), decode_ack(seen[f"{root}/ack"])
+    # the agent announces contract v1.1, so its ack comes as a batch (of one here)
+    txn, [ack] = decode_txn(seen[f"{root}/txn"]), decode_acks(seen[f"{root}/ack"])
+    assert seen[f"{root}/ack"].startswith('{"acks":')
     assert (txn.user, txn.type, txn.amount, txn.site, txn.device) == (
         "alice", "print", -2 * PRICE_MONO, SITE, DEVICE)
     assert txn.job is not None and txn.job.job_id == result["job_key"]
