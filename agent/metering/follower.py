@@ -65,12 +65,15 @@ async def follow(
     limits: FollowLimits,
     on_progress: Callable[[Progress], None],
     should_cancel: Callable[[], bool],
+    agrees: Callable[[JobInfo, Reading], bool] = lambda _job, _reading: False,
 ) -> FollowResult:
     """Poll until the device job is terminal and the printer idle for `idle_polls` readings
     with unchanged counters, as PyKota does, but at sub-second polls.
 
     `locate` finds the device job the release printed as (None until it appears);
-    `readings` gives the printer's next reading, at the poller's cadence.
+    `readings` gives the printer's next reading, at the poller's cadence. When the evidence
+    already agrees (`agrees`: the counters' delta equals the job's own count), one quiet
+    poll is enough: two sources that agree on a counter that stopped are not still moving.
     A job with no progress for `stall_timeout` is cancelled at the device (it then settles
     for what printed); counters that never settle within `settle_timeout` of the job's end
     send it to review."""
@@ -116,7 +119,7 @@ async def follow(
             quiet = reading.idle and previous is not None and (
                 reading.counters() == previous.counters())
             still = still + 1 if quiet else 0
-            if still >= limits.idle_polls:
+            if still >= limits.idle_polls or (still >= 1 and agrees(job, reading)):
                 return FollowResult(job, reading, stops, stalled=stall_cancel)
             if now - ended_at > limits.settle_timeout:
                 note = f"counters did not settle within {limits.settle_timeout:.0f} s"

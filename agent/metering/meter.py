@@ -27,7 +27,7 @@ from agent.metering.follower import (
 from agent.metering.history import Metered, created_key, interleaved_jobs
 from agent.metering.holdqueue import HoldQueue
 from agent.metering.poller import PrinterPoller
-from agent.metering.probe import DeviceProbe
+from agent.metering.probe import DeviceProbe, Reading
 from agent.metering.retry import RetryBudget
 from agent.metering.status import job_status
 from agent.pricing import PriceTable
@@ -179,13 +179,20 @@ class Meter:
             if p.printed:
                 crashpoint("follow")
 
+        def agrees(job: JobInfo, reading: Reading) -> bool:
+            """The counters' delta and the job's own count already say the same."""
+            latest = self.ledger.job(row.job_key)  # with its device job's match, if any
+            evidence = self._evidence(latest, FollowResult(job, reading))
+            return decide(evidence).source == "counter+ipp"
+
         st = self.settings
         limits = FollowLimits(st.idle_polls, st.settle_timeout, st.stall_timeout)
         with self.poller.fast():
             return await follow(self.queue, self.poller.next, queued,
                                 lambda: self._locate(row.job_key, queued, released_at),
                                 limits=limits, on_progress=on_progress,
-                                should_cancel=lambda: row.job_key in self._cancel)
+                                should_cancel=lambda: row.job_key in self._cancel,
+                                agrees=agrees)
 
     async def _locate(self, job_key: str, queued: JobInfo, released_at: datetime
                       ) -> JobInfo | None:
