@@ -54,6 +54,11 @@ def config_from_dict(data: dict[str, Any], where: str) -> AgentConfig:
     currency = _currency(data, where)
     if "prices" in data:
         data["prices"] = _prices(data["prices"], currency, where)
+    copier = data.get("copier")
+    if isinstance(copier, dict) and isinstance(copier.get("prices"), dict):
+        data["copier"] = {**copier, "prices": {
+            key: _money(value, currency, where, ["copier", "prices", key])
+            for key, value in copier["prices"].items()}}
     identity = data.get("identity")
     if isinstance(identity, dict) and "offline_credit" in identity:
         identity = dict(identity)

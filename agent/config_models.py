@@ -168,6 +168,55 @@ class PanelConfig(Section, frozen=True):
     idle_message: str = ""
 
 
+CopyKind = Literal["mono", "colour", "mono_large", "colour_large"]
+Price = Annotated[int, msgspec.Meta(ge=0, le=65535)]  # the board's page weight is a u16
+
+
+class CopyPrices(Section, frozen=True):
+    """The price of one copied page per kind; a missing one falls back: colour to mono,
+    mono_large to mono, colour_large to colour."""
+
+    mono: Price = 0
+    colour: Price | None = None
+    mono_large: Price | None = None
+    colour_large: Price | None = None
+
+    def table(self) -> dict[str, int]:
+        colour = self.mono if self.colour is None else self.colour
+        return {"mono": self.mono, "colour": colour,
+                "mono_large": self.mono if self.mono_large is None else self.mono_large,
+                "colour_large": colour if self.colour_large is None else self.colour_large}
+
+
+class CopyChannel(Section, frozen=True):
+    """One counting channel of the copier board: which input counts which kind of page."""
+
+    channel: Annotated[int, msgspec.Meta(ge=0, le=3)]
+    pin: Annotated[int, msgspec.Meta(ge=0, le=3)]
+    kind: CopyKind = "mono"
+    pulses_per_page: Annotated[int, msgspec.Meta(ge=1, le=255)] = 1
+    min_pulse_ms: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 30
+    active_low: bool = False
+
+
+class CopierConfig(Section, frozen=True):
+    board_port: str = ""
+    lease_s: Annotated[float, msgspec.Meta(ge=0.5, le=600)] = 6.0
+    idle_timeout_s: Seconds = 60.0
+    settle_wait_s: Seconds = 60.0
+    channels: list[CopyChannel] = msgspec.field(default_factory=lambda: [
+        CopyChannel(channel=0, pin=0, kind="mono"), CopyChannel(channel=1, pin=1, kind="colour")])
+    prices: CopyPrices = CopyPrices()
+
+    def __post_init__(self) -> None:
+        for what in ("channel", "pin"):
+            used = [getattr(c, what) for c in self.channels]
+            if len(used) != len(set(used)):
+                raise ValueError(f"two copier channels use the same {what}")
+        if self.board_port and not self.channels:
+            raise ValueError("channels: a copier board needs at least one counting channel")
+
+
 class AgentConfig(Section, frozen=True):
     device: DeviceConfig
     printer: PrinterConfig
@@ -179,6 +228,7 @@ class AgentConfig(Section, frozen=True):
     mqtt: MqttConfig = MqttConfig()
     identity: IdentityConfig = IdentityConfig()
     panel: PanelConfig = PanelConfig()
+    copier: CopierConfig = CopierConfig()
     readers: list[dict[str, Any]] = []  # checked by agent.identity.readers.parse_readers
 
     def __post_init__(self) -> None:

@@ -14,6 +14,8 @@ from agent.accounts import Balances
 from agent.api.protocol import ApiError
 from agent.api.server import ApiServer
 from agent.config import AgentConfig
+from agent.copying.api import CopyApi
+from agent.copying.runner import CopyRunner
 from agent.documents import DocumentLimits, DocumentPages
 from agent.identity.accounts import LocalAccounts
 from agent.identity.directory import AccountDirectory
@@ -107,6 +109,11 @@ class Agent:
         self.jobs = JobsApi(printer=cfg.device.id, queue=self.queue, meter=self.meter,
                             prices=cfg.prices, balances=self.balances,
                             currency=cfg.device.currency)
+        self.copies = CopyRunner(config=cfg.copier, printer=cfg.device.id, ledger=self.ledger,
+                                 probe=self.probe, balances=self.balances,
+                                 currency=cfg.device.currency, notify=self._notify,
+                                 touch=self.sessions.touch_now)
+        self.sessions.on_ended = lambda user: self.copies.end_soon("logout")
         self._tasks: list[asyncio.Task[None]] = []
 
     def _accounts(self) -> tuple[AccountDirectory, Balances]:
@@ -120,6 +127,8 @@ class Agent:
         """Panel notifications; the printer's view also goes to its retained topic."""
         if self.central is not None and method == "printer":
             self.central.publish_printer(params)
+        if method == "job.result":
+            self.copies.job_settled()
         self.api.notify(method, params)
 
     async def start(self) -> None:
@@ -134,7 +143,8 @@ class Agent:
         await self.api.start()
         self._tasks = [asyncio.create_task(self.meter.run(), name="meter"),
                        asyncio.create_task(self.poller.run(), name="printer-poller"),
-                       asyncio.create_task(self.expiry.run(), name="hold-expiry")]
+                       asyncio.create_task(self.expiry.run(), name="hold-expiry"),
+                       asyncio.create_task(self.copies.run(), name="copy-board")]
         if self.central is not None:
             self._tasks += self.central.tasks()
         if self.reader_configs:
@@ -146,6 +156,7 @@ class Agent:
         log.info("agent %s ready on %s", self.config.device.id, self.config.api.socket)
 
     async def close(self) -> None:
+        await self.copies.close()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -176,6 +187,10 @@ class Agent:
         api.register("jobs.expired", self._jobs_expired)
         api.register("account.summary", self._account)
         api.register("printer.status", self._printer)
+        copies = CopyApi(self.copies, self.sessions.user)
+        api.register("copy.start", copies.start)
+        api.register("copy.stop", copies.stop)
+        api.register("copy.status", copies.status)
 
     async def _jobs_list(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         return await self.jobs.listing(self.sessions.user())

@@ -36,6 +36,8 @@ class SessionApi:
                                           limiter=limiter, chains=chains, card_pin=card_pin)
         self._touched = time.monotonic()
         self._ticker: asyncio.Task[None] | None = None
+        self.on_ended: Callable[[str], None] | None = None
+        """Told the user whose session ended (logout, timeout): their copying ends too."""
 
     def user(self) -> str:
         """The logged-in user; every call on their behalf counts as activity."""
@@ -44,6 +46,11 @@ class SessionApi:
             raise ApiError("not-logged-in", "Please log in first")
         self._touch()
         return session.user
+
+    def touch_now(self) -> None:
+        """Activity not through the API (pages coming out of the copier) keeps the login."""
+        if self.manager.current is not None:
+            self._touch()
 
     def _touch(self) -> None:
         self._touched = time.monotonic()
@@ -103,6 +110,8 @@ class SessionApi:
         return {"expires_in": round(self.manager.idle_timeout_s)}
 
     def _ended(self, session: Session, reason: EndReason) -> None:
+        if self.on_ended is not None:
+            self.on_ended(session.user)
         self.notify("session", {"user": None, "reason": reason, "previous": session.user})
 
     def _start_ticker(self) -> None:

@@ -138,10 +138,27 @@ CREATE INDEX txns_user ON txns (user, seq);
 CREATE INDEX sessions_user ON sessions (user, created_at);
 """
 
+# A copy session is written when it starts, with the board's boot id and cumulative counters
+# and the device's counters read before the relay went on, so an agent that dies mid-session
+# settles it exactly once after restart from the board's counters (issue 12).
+_V4 = """
+CREATE TABLE copy_sessions (
+    session_key TEXT PRIMARY KEY REFERENCES sessions (session_key),
+    state TEXT NOT NULL CHECK (state IN ('open', 'settled', 'review')),
+    board_boot INTEGER NOT NULL,
+    start_json TEXT NOT NULL,
+    result_json TEXT,
+    started_at TEXT NOT NULL,
+    settled_at TEXT
+);
+CREATE INDEX copy_sessions_open ON copy_sessions (state) WHERE state = 'open';
+"""
+
 MIGRATIONS: list[Migration] = [
     (1, _V1),
     (2, _V2),
     (3, _V3),
+    (4, _V4),
 ]
 
 

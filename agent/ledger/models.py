@@ -132,3 +132,26 @@ def evidence_from_row(row: dict[str, Any]) -> Evidence:
     fields = dict(row)
     fields["data"] = json.loads(fields["data"])
     return msgspec.convert(fields, Evidence)
+
+
+class CopyRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One copy session (`copy_sessions` with its `sessions` row)."""
+
+    session_key: str
+    user: str
+    printer: str
+    state: Literal["open", "settled", "review"]
+    board_boot: int
+    start: dict[str, Any]
+    """The board's and the device's counters before the copier was enabled."""
+    result: dict[str, Any] | None
+    started_at: str
+    settled_at: str | None
+
+
+def copy_from_row(row: dict[str, Any]) -> CopyRow:
+    fields = dict(row)
+    fields["start"] = msgspec.json.decode(fields.pop("start_json"))
+    result = fields.pop("result_json")
+    fields["result"] = None if result is None else msgspec.json.decode(result)
+    return msgspec.convert(fields, CopyRow)
