@@ -37,7 +37,7 @@ def test_empty_database_gets_latest_schema(tmp_path: Path) -> None:
     db = open_database(tmp_path / "l.db")
     assert current_version(db.conn) == latest_version() == MIGRATIONS[-1][0]
     assert {"jobs", "evidence", "txns", "schema_version"} <= tables(db.conn)
-    txn_columns = {c.name for c in db["txns"].columns}
+    txn_columns = {row[1] for row in db.execute("PRAGMA table_info(txns)")}
     assert {"txn_id", "seq", "outbox", "ack_balance", "attempts", "job_json"} <= txn_columns
     db.conn.close()
 
