@@ -56,12 +56,13 @@ def copy_txns(env: AgentEnv) -> list[tuple[str, str, int]]:
             "SELECT session_key, user, amount FROM txns WHERE kind = 'copy' ORDER BY seq"))
 
 
-def copy_env(**options: Any) -> AgentEnv:
-    env = make_env(start=False, **options)
+def copy_env(idle_timeout_s: float = 60.0) -> AgentEnv:
+    env = make_env(start=False)
     env.config_text += f"""
 [copier]
 board_port = "{board(env)["path"]}"
 lease_s = {LEASE_S}
+idle_timeout_s = {idle_timeout_s}
 
 [copier.prices]
 mono = "0.10"
@@ -131,6 +132,33 @@ async def test_logout_ends_the_copy_session(env: AgentEnv) -> None:
         result = await settled(api)
     assert (result["reason"], result["pages"], result["charged"]) == ("logout", 3, 3 * MONO)
     assert board(env)["relay"] is False
+
+
+async def test_pages_the_board_did_not_count_go_to_review(env: AgentEnv) -> None:
+    """A copy made with the interface bypassed (a service mode, a miswired board) shows on
+    the device's counters only: the larger count is charged and a person looks at it."""
+    async with env.client(login="alice") as api:
+        await api.call("copy.start")
+        assert copy(env, 3)["copied"] == 3
+        env.sim_client.copy(2)  # straight through the engine: no pulses
+        result = await api.call("copy.stop")
+    assert (result["board_pages"], result["counter_pages"]) == (3, 5)
+    assert (result["state"], result["review"], result["pages"]) == ("review", True, 5)
+    assert result["charged"] == 5 * MONO
+    assert "the board counted 3 pages and the device's counters 5" in result["note"]
+
+
+async def test_an_idle_copy_session_ends_by_itself() -> None:
+    env = copy_env(idle_timeout_s=1.0)
+    try:
+        async with env.client(login="alice") as api:
+            await api.call("copy.start")
+            assert copy(env, 2)["copied"] == 2
+            result = await settled(api)
+        assert (result["reason"], result["pages"], result["charged"]) == ("idle", 2, 2 * MONO)
+        assert board(env)["relay"] is False
+    finally:
+        env.stop()
 
 
 async def test_agent_killed_mid_session_settles_once_after_restart(env: AgentEnv) -> None:
