@@ -17,6 +17,7 @@ from agent.config import AgentConfig
 from agent.copying.api import CopyApi
 from agent.copying.runner import CopyRunner
 from agent.documents import DocumentLimits, DocumentPages
+from agent.heap import keep_large_allocations_out_of_the_heap
 from agent.identity.accounts import LocalAccounts
 from agent.identity.directory import AccountDirectory
 from agent.identity.policy import CodePolicy
@@ -252,6 +253,7 @@ def _crash_loudly(task: asyncio.Task[None]) -> None:
 
 
 async def run(config: AgentConfig) -> None:
+    keep_large_allocations_out_of_the_heap()
     agent = Agent(config)
     await agent.start()
     print(f"READY {config.api.socket}", flush=True)
