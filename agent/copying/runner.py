@@ -49,6 +49,7 @@ STABLE_READS = 3
 in the copier when the relay dropped still comes out and is counted."""
 STABLE_GAP_S = 0.3
 DISABLE_GRACE_S = 2.0
+READY_WAIT_S = 5.0
 REST_READS = 50
 REST_GAP_S = 0.2
 
@@ -87,6 +88,9 @@ class CopyRunner:
         self._starting = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._job_settled = asyncio.Event()
+        self._recovered = asyncio.Event()
+        """Set once sessions an earlier run left open are settled: settling one turns the
+        relay off, so no new session may start before."""
 
     # ----- life --------------------------------------------------------------------
 
@@ -98,6 +102,7 @@ class CopyRunner:
         async with self._starting:
             for row in self.ledger.open_copies():
                 await self._settle(row, await self._final_board(row), "restart")
+            self._recovered.set()
 
     async def close(self) -> None:
         """A session running at shutdown is stopped and settled first."""
@@ -118,6 +123,11 @@ class CopyRunner:
         board = self.board
         if board is None:
             raise CopyUnavailable("This device has no copier board: copying is not metered")
+        try:
+            await asyncio.wait_for(self._recovered.wait(), READY_WAIT_S)
+        except TimeoutError:
+            raise CopyUnavailable("The copier is not ready yet: its board does not answer"
+                                  ) from None
         async with self._starting:
             if self.active is not None:
                 raise CopyUnavailable("A copy session is already running")
