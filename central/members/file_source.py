@@ -26,6 +26,13 @@ def _split(text: str) -> tuple[str, ...]:
 
 
 def parse_csv(text: str) -> Directory:
+    try:
+        return _parse_csv(text)
+    except csv.Error as exc:  # a NUL byte, a bare carriage return inside a field...
+        raise MembershipError(f"the members CSV cannot be read: {exc}") from None
+
+
+def _parse_csv(text: str) -> Directory:
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or not {"id", "email"} <= set(reader.fieldnames):
         raise MembershipError("the members CSV needs a header line with at least 'id' and"

@@ -182,3 +182,9 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size
 def test_any_member_record_from_the_api_is_read(raw: dict[str, object]) -> None:
     member = _member(raw)  # no exception for any shape of the other fields
     assert member.id == str(raw["_id"]) and all(isinstance(t, str) for t in member.tags)
+
+
+def test_a_csv_the_csv_module_cannot_read_is_a_plain_error() -> None:
+    """Found by hypothesis: a carriage return then a NUL raised csv.Error to the caller."""
+    with pytest.raises(MembershipError, match="the members CSV cannot be read: "):
+        parse_members(b"\r\x00", "m.csv")
