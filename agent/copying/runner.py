@@ -65,6 +65,9 @@ class Active:
     start: list[int]
     limit: int
     last_change: float
+    board_session: int = -1
+    """The board's session number from ENABLE: a STATUS of another (a report sent before
+    the relay went on says "off, never enabled") says nothing about this session."""
     pages: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COPY_KINDS, 0))
     stop_reason: str | None = None
     done: asyncio.Future[dict[str, Any]] | None = None
@@ -147,7 +150,8 @@ class CopyRunner:
             active = Active(key, user, [c.pages for c in status.channels], limit,
                             loop.time(), done=loop.create_future())
             try:
-                await board.link.enable(limit, self.config.lease_s)
+                active.board_session = (await board.link.enable(limit,
+                                                               self.config.lease_s)).session
             except BoardError as exc:
                 await self._settle(self.ledger.copy_session(key), status, "board")
                 raise CopyUnavailable(f"The copier could not be enabled: {exc}") from exc
@@ -222,7 +226,7 @@ class CopyRunner:
                 return "board-reset"
             except BoardError as exc:  # the line may come back; the board stays safe alone
                 log.warning("copy session %s: the board did not answer: %s", active.key, exc)
-            if status is not None:
+            if status is not None and status.session == active.board_session:
                 self._progress(active, status, loop.time())
                 if not status.relay:
                     return OFF_REASONS.get(status.off_reason, "stop")

@@ -13,12 +13,23 @@ import sqlite3
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.agent_env import AgentEnv, make_env
+from tests.agent_env import CODES, AgentEnv, make_env
+from tests.central.conftest import CentralRunner
 from tests.e2e.test_api_docs import documented_fields
+from tests.mosquitto import Mosquitto
+from tests.sync.conftest import (
+    DEVICE,
+    START,
+    SyncEnv,
+    agent_mqtt,
+    seed_central,
+    stop_sync_env,
+)
 
 MONO, COLOUR = 10, 50  # minor units per copied page, as set in the [copier] section below
 LEASE_S = 3.0
@@ -56,8 +67,9 @@ def copy_txns(env: AgentEnv) -> list[tuple[str, str, int]]:
             "SELECT session_key, user, amount FROM txns WHERE kind = 'copy' ORDER BY seq"))
 
 
-def copy_env(idle_timeout_s: float = 60.0) -> AgentEnv:
-    env = make_env(start=False)
+def copy_env(idle_timeout_s: float = 60.0, **options: Any) -> AgentEnv:
+    """Simulator + agent with the copier board on; `options` go to make_env."""
+    env = make_env(start=False, **options)
     env.config_text += f"""
 [copier]
 board_port = "{board(env)["path"]}"
@@ -219,3 +231,36 @@ async def test_print_job_during_a_copy_session_each_charged_its_own(env: AgentEn
     assert (printed["charged"], printed["review"]) == (5 * MONO, False)
     assert (result["pages"], result["prints_in_window"], result["counter_pages"]) == (6, 5, 6)
     assert (result["charged"], result["review"]) == (6 * MONO, False)
+
+
+async def test_offline_the_limit_follows_the_offline_policy_and_the_charge_syncs_once(
+        tmp_path: Path) -> None:
+    """Central unreachable: the copy limit is the cached balance plus [identity]
+    offline_credit, as for prints; the copy txn reaches central once the broker is back."""
+    broker = Mosquitto(tmp_path / "broker", devices=(DEVICE,)).start()
+    seed_central(tmp_path / "ledger.db")
+    central = CentralRunner(tmp_path / "ledger.db", broker)
+    central.start()
+    env = copy_env(mqtt=agent_mqtt(broker),
+                   extra='auth_timeout_s = 1.0\noffline_credit = "0.20"\n')
+    sync = SyncEnv(broker, central, env)
+    try:
+        async with env.client(login="alice") as api:  # online: alice is cached
+            assert (await api.call("copy.start"))["limit"] == START["alice"]
+            assert (await api.call("copy.stop"))["charged"] == 0
+        broker.stop()
+        async with env.client() as api:
+            session = await api.call("session.login", {"code": CODES["alice"]})
+            assert session["offline"] is True
+            started = await api.call("copy.start")
+            assert started["limit"] == START["alice"] + 20  # the offline credit
+            assert copy(env, 2)["copied"] == 2
+            result = await api.call("copy.stop")
+        assert result["charged"] == 2 * MONO
+        broker.start()
+        sync.wait_drained()
+        copies = [r for r in sync.central_rows() if r.type == "copy"]
+        assert [(r.job_id, r.amount) for r in copies] == [(result["session_key"], -2 * MONO)]
+        assert sync.central_balance("alice") == START["alice"] - 2 * MONO
+    finally:
+        stop_sync_env(sync)
