@@ -163,6 +163,22 @@ async def test_pages_the_board_did_not_count_go_to_review(env: AgentEnv) -> None
     assert "the board counted 3 pages and the device's counters 5" in result["note"]
 
 
+async def test_a_board_that_restarts_mid_session_settles_from_the_counters(env: AgentEnv
+                                                                          ) -> None:
+    """Its counters began again at zero: the device's counter delta is charged, for review."""
+    async with env.client(login="alice") as api:
+        await api.call("copy.start")
+        assert copy(env, 3)["copied"] == 3
+        board(env, "/unplug", {"power_off": True})
+        board(env, "/plug", {})
+        result = await settled(api)
+    assert (result["reason"], result["board_pages"], result["counter_pages"]) == (
+        "board-reset", None, 3)
+    assert (result["review"], result["pages"], result["charged"]) == (True, 3, 3 * MONO)
+    assert "the board's counters were lost" in result["note"]
+    assert board(env)["relay"] is False and board(env)["boots"] == 2
+
+
 async def test_an_idle_copy_session_ends_by_itself() -> None:
     env = copy_env(idle_timeout_s=1.0)
     try:
