@@ -238,7 +238,8 @@ class Agent:
                 "transactions": await self.balances.transactions(user)}
 
     async def _printer(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {**self.watch.view, "online": self.sessions.online()}
+        return {**self.watch.view, "online": self.sessions.online(),
+                "copier": self.copies.board is not None}
 
 
 def _crash_loudly(task: asyncio.Task[None]) -> None:

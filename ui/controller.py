@@ -36,6 +36,7 @@ class Controller:
         self._following = False
         self._last_touch = 0.0
         self._down = False
+        self.copier = False
 
     # lifecycle -------------------------------------------------------------------------
 
@@ -60,6 +61,8 @@ class Controller:
                 self._down = False
                 self._on_printer(await self.client.call("printer.status"))
                 self._on_session(await self.client.call("session.status"), fresh=True)
+                if self.logged_in:
+                    self._on_copy(await self.client.call("copy.status"))
                 async for method, params in self.client.notifications():
                     self._on_notification(method, params)
                 log.warning("the agent closed the API connection; reconnecting")
@@ -154,6 +157,32 @@ class Controller:
 
         self._spawn(go())
 
+    def start_copy(self) -> None:
+        """Switch the copier on for the user; the copy screen follows the session."""
+        copying = self.app.screen("copy")
+        copying.starting()
+        self.app.go("copy")
+
+        async def go() -> None:
+            try:
+                view = await self._call("copy.start")
+            except ApiError as exc:
+                if self.app.current_screen() == "copy":
+                    self.app.go("jobs")
+                self.app.screen("jobs").show_error(exc.message)
+                return
+            self._on_copy(view)
+
+        self._spawn(go())
+
+    def stop_copy(self) -> None:
+        copying = self.app.screen("copy")
+
+        async def go() -> None:
+            self._on_copy(await self._call("copy.stop"))
+
+        self._spawn(go(), on_error=copying.stop_failed)
+
     def stay(self) -> None:
         self.app.logout_warning.hide()
         self._spawn(self._call("session.touch"))
@@ -176,6 +205,8 @@ class Controller:
             self.app.screen("releasing").show_progress(params)
         elif method == "job.result" and isinstance(params, dict):
             self._on_result(params)
+        elif method == "copy.progress" and isinstance(params, dict):
+            self._on_copy(params)
         elif method == "login.refused" and isinstance(params, dict):
             self._show_error(str(params.get("message", "")))
         elif method == "timeout" and isinstance(params, dict) and self.logged_in:
@@ -211,6 +242,9 @@ class Controller:
     def _on_printer(self, status: Any) -> None:
         if not isinstance(status, dict):
             return
+        if "copier" in status:  # printer.status says it; the `printer` notification does not
+            self.copier = bool(status["copier"])
+            self.app.screen("jobs").show_copier(self.copier)
         self.app.offline = not status.get("online", True)
         self.app.idle_screen().show_printer(status)
         self.app.screen("alerts").show_printer(status)
@@ -225,6 +259,17 @@ class Controller:
             return
         if releasing.show_result(status):
             self._finish_release()
+
+    def _on_copy(self, view: Any) -> None:
+        """A copy session's progress or result, for the copy screen while logged in."""
+        if not isinstance(view, dict) or not self.logged_in:
+            return
+        copying = self.app.screen("copy")
+        if view.get("state") == "copying":
+            if copying.show_progress(view):
+                self.app.go("copy")
+        elif copying.show_result(view):
+            self._spawn(self._refresh_balance(), on_error=lambda _m: None)
 
     def _finish_release(self) -> None:
         self._following = False

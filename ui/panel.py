@@ -21,6 +21,7 @@ from ui.controller import Controller
 from ui.screens.account import AccountScreen
 from ui.screens.alerts import AlertsScreen
 from ui.screens.base import PanelScreen
+from ui.screens.copy import CopyScreen
 from ui.screens.devices import DevicesScreen
 from ui.screens.idle import IdleScreen
 from ui.screens.jobs import JobsScreen
@@ -32,7 +33,7 @@ from ui.screens.result import ResultScreen
 from ui.theme import Metrics
 
 SCREENS = (IdleScreen, KeypadScreen, JobsScreen, ReleasingScreen, ResultScreen,
-           AccountScreen, LearnScreen, DevicesScreen, AlertsScreen)
+           CopyScreen, AccountScreen, LearnScreen, DevicesScreen, AlertsScreen)
 
 
 class PanelApp(App):

@@ -90,6 +90,35 @@ RESULT_REVIEW = "An operator will check the counters for this job."
 RESULT_MORE = "Back to my jobs"
 RESULT_LOGOUT = "Log out"
 
+# Copy
+JOBS_COPY = "Copy"
+COPY_TITLE = "Copying"
+COPY_STARTING = "Switching the copier on..."
+COPY_READY = "The copier is on: make your copies there, then press Stop."
+COPY_PAGES = "{pages} pages"
+COPY_PAGE = "1 page"
+COPY_COST = "Cost so far: {cost}"
+COPY_STOP = "Stop copying"
+COPY_STOPPING = "Stopping the copier and counting your pages..."
+COPY_DONE_TITLE = "Copying done"
+COPY_ENDED = {
+    "stop": "You stopped copying.",
+    "logout": "Copying ended when you logged out.",
+    "idle": "Copying stopped: nothing was copied for a while.",
+    "credit": "Copying stopped: your credit is used up.",
+    "lease": "Copying stopped: the copier lost contact with this terminal.",
+    "board-reset": "Copying stopped: the copier control board restarted.",
+    "restart": "Copying stopped: this terminal restarted.",
+    "shutdown": "Copying stopped: this terminal is shutting down.",
+}
+COPY_RESULT_PAGES = "Copied {pages} pages"
+COPY_RESULT_PAGE = "Copied 1 page"
+COPY_RESULT_COST = "Cost {cost}"
+COPY_RESULT_CHARGED = "Charged {amount}"
+COPY_RESULT_NOTHING = "Nothing charged"
+COPY_RESULT_REVIEW = ("The copier's two page counts did not agree, so the larger was "
+                      "charged; an operator will check this session.")
+
 # Account
 ACCOUNT_TITLE = "My account"
 ACCOUNT_BALANCE = "Balance: {balance}"

@@ -121,7 +121,17 @@ class JobsScreen(PanelScreen):
                                  kind="danger", disabled=True)
         if not app.panel_config.is_hidden("jobs.delete"):
             bar.add_widget(self.delete)
+        self.copy_button = big_button(strings.JOBS_COPY, c, m, app.controller.start_copy,
+                               kind="secondary", size_hint_x=0.6)
+        self.bar = bar
         self.body.add_widget(bar)
+
+    def show_copier(self, copier: bool) -> None:
+        """The Copy button, only on a device whose copier the agent can switch."""
+        if copier and self.copy_button.parent is None:
+            self.bar.add_widget(self.copy_button)
+        elif not copier and self.copy_button.parent is not None:
+            self.bar.remove_widget(self.copy_button)
 
     def show_session(self, session: dict[str, Any]) -> None:
         self.header.title.text = strings.JOBS_TITLE.format(

@@ -1,0 +1,107 @@
+"""The panel's Copy screens, driven by touches against a real agent whose copier board is
+the simulator's (the firmware core on a pty): Copy, live pages and cost, Stop, the result."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from tests.agent_env import AgentEnv
+from tests.e2e.test_copy_sessions import MONO, board, copy, copy_env
+from tests.panel.driver import PanelDriver, start_panel
+from ui import strings
+from ui.screens.copy import copy_result_lines
+
+
+@pytest.fixture
+def board_env() -> Iterator[AgentEnv]:
+    made = copy_env()
+    yield made
+    made.stop()
+
+
+@pytest.fixture
+async def copy_panel(board_env: AgentEnv) -> AsyncIterator[PanelDriver]:
+    driver = await start_panel(board_env.socket_path)
+    try:
+        yield driver
+    finally:
+        await driver.stop()
+
+
+async def copy_on(panel: PanelDriver) -> object:
+    """Log alice in, tap Copy, and wait until the copier is on and Stop can be tapped."""
+    jobs = await panel.log_in("246810")
+    await panel.wait(lambda: jobs.copy_button.parent is not None, what="the Copy button")
+    await panel.tap(jobs.copy_button)
+    screen = await panel.wait_screen("copy")
+    await panel.wait(lambda: not screen.stop.disabled, what="Stop enabled")
+    return screen
+
+
+async def test_copy_live_pages_and_cost_then_stop_and_result(
+        copy_panel: PanelDriver, board_env: AgentEnv) -> None:
+    panel = copy_panel
+    screen = await copy_on(panel)
+    assert board(board_env)["relay"] is True
+    assert screen.pages.text == strings.COPY_PAGES.format(pages=0)
+    assert screen.note.text == strings.COPY_READY
+    shown: list[str] = []
+    screen.pages.bind(text=lambda _w, text: shown.append(text))
+
+    made = await asyncio.to_thread(copy, board_env, 5)
+    assert made["copied"] == 5
+    await panel.wait(lambda: screen.pages.text == strings.COPY_PAGES.format(pages=5),
+                     what="5 pages shown")
+    assert shown[0] == strings.COPY_PAGE  # each page live, not only the total
+    assert screen.cost.text == strings.COPY_COST.format(cost="0.50")
+
+    await panel.tap(screen.stop)
+    await panel.wait(lambda: screen.result is not None, 30, "the copy result")
+    await panel.frames(2)
+    assert board(board_env)["relay"] is False
+    assert screen.header.title.text == strings.COPY_DONE_TITLE
+    assert screen.texts == [strings.COPY_ENDED["stop"],
+                            strings.COPY_RESULT_PAGES.format(pages=5),
+                            strings.COPY_RESULT_COST.format(cost="0.50"),
+                            strings.COPY_RESULT_CHARGED.format(amount="0.50")]
+    await panel.wait(lambda: "9.50" in panel.app.balance_text, what="balance 9.50")
+    assert (await asyncio.to_thread(copy, board_env, 1))["refused"] == 1  # copier off again
+
+    await panel.tap(screen.more)
+    jobs = await panel.wait_screen("jobs")
+    assert jobs.copy_button.parent is not None
+
+
+async def test_uncounted_pages_show_the_review_note(
+        copy_panel: PanelDriver, board_env: AgentEnv) -> None:
+    """Pages on the device's counters with no pulses: the larger count is charged and the
+    result says a person will check it."""
+    screen = await copy_on(copy_panel)
+    assert (await asyncio.to_thread(copy, board_env, 2))["copied"] == 2
+    await asyncio.to_thread(board_env.sim_client.copy, 1)  # no pulses
+    await copy_panel.wait(lambda: screen.pages.text == strings.COPY_PAGES.format(pages=2),
+                          what="2 pages shown")
+    await copy_panel.tap(screen.stop)
+    await copy_panel.wait(lambda: screen.result is not None, 30, "the copy result")
+    assert screen.result["review"] is True
+    assert strings.COPY_RESULT_PAGES.format(pages=3) in screen.texts
+    assert strings.COPY_RESULT_CHARGED.format(amount=f"0.{3 * MONO}") in screen.texts
+    assert screen.texts[-1] == strings.COPY_RESULT_REVIEW
+
+
+async def test_no_copy_button_without_a_copier_board(panel: PanelDriver) -> None:
+    jobs = await panel.log_in("246810")
+    await panel.wait(lambda: jobs.empty.text == strings.JOBS_EMPTY, what="the job list")
+    assert panel.app.controller.copier is False
+    assert jobs.copy_button.parent is None
+
+
+def test_result_lines_say_nothing_charged_and_each_ending() -> None:
+    result = {"session_key": "s", "state": "settled", "reason": "idle", "pages": 1,
+              "cost": 0, "cost_text": "0.00", "charged": 0, "review": False}
+    assert copy_result_lines(result) == [strings.COPY_ENDED["idle"], strings.COPY_RESULT_PAGE,
+                                         strings.COPY_RESULT_COST.format(cost="0.00"),
+                                         strings.COPY_RESULT_NOTHING]

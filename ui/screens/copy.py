@@ -1,0 +1,138 @@
+"""Copy: live pages and cost while the copier is on, a Stop button, then what it cost.
+
+One screen in two states, because a session's result replaces its live view in place:
+whatever ended it (Stop, idle, credit), the user sees the figures where they looked.
+The figures are the agent's; the screen only words them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.uix.boxlayout import BoxLayout
+
+from ui import strings
+from ui.host import PanelHost
+from ui.screens.base import PanelScreen
+from ui.widgets import Text, big_button, spacer
+
+ENDED = ("settled", "review")
+
+
+def pages_text(pages: int) -> str:
+    return strings.COPY_PAGE if pages == 1 else strings.COPY_PAGES.format(pages=pages)
+
+
+def copy_result_lines(result: dict[str, Any]) -> list[str]:
+    """The plain-words summary of one settled copy session."""
+    pages = int(result.get("pages") or 0)
+    cost, charged = int(result.get("cost") or 0), int(result.get("charged") or 0)
+    cost_text = str(result.get("cost_text", ""))
+    lines = [strings.COPY_ENDED.get(str(result.get("reason", "")), strings.COPY_ENDED["stop"]),
+             strings.COPY_RESULT_PAGE if pages == 1
+             else strings.COPY_RESULT_PAGES.format(pages=pages),
+             strings.COPY_RESULT_COST.format(cost=cost_text)]
+    if charged == 0:
+        lines.append(strings.COPY_RESULT_NOTHING)
+    elif charged == cost:
+        lines.append(strings.COPY_RESULT_CHARGED.format(amount=cost_text))
+    if result.get("review"):
+        lines.append(strings.COPY_RESULT_REVIEW)
+    return lines
+
+
+class CopyScreen(PanelScreen):
+    def __init__(self, app: PanelHost) -> None:
+        super().__init__(app, "copy", strings.COPY_TITLE)
+        c, m = self.colours, self.metrics
+        self.session_key = ""
+        self.result: dict[str, Any] | None = None
+        self.stopping = False
+        self.texts: list[str] = []
+        self.pages = Text(text="", font_size=m.font_huge, bold=True, color=c.text,
+                          halign="center", size_hint_y=None, height=m.font_huge * 1.6)
+        self.cost = Text(text="", font_size=m.font_title, color=c.text, halign="center",
+                         size_hint_y=None, height=m.font_title * 1.6)
+        self.note = Text(text="", font_size=m.font_body, color=c.muted, halign="center",
+                         fit=True)
+        self.stop = big_button(strings.COPY_STOP, c, m, self.stop_copying, kind="danger",
+                               size_hint_x=None, width=m.button_h * 5,
+                               pos_hint={"center_x": 0.5})
+        self.done_bar = BoxLayout(size_hint_y=None, height=m.button_h, spacing=m.spacing)
+        self.more = big_button(strings.RESULT_MORE, c, m, app.controller.show_jobs)
+        self.logout = big_button(strings.RESULT_LOGOUT, c, m, app.controller.logout,
+                                 kind="secondary")
+        self.done_bar.add_widget(self.more)
+        self.done_bar.add_widget(self.logout)
+        self.lines = BoxLayout(orientation="vertical", spacing=m.spacing)
+        for widget in (self.pages, self.cost, self.note, spacer(), self.stop):
+            self.body.add_widget(widget)
+
+    def starting(self) -> None:
+        """Tapped Copy: the agent is switching the copier on."""
+        self.session_key, self.result = "", None
+        self._live()
+        self.pages.text, self.cost.text = "", ""
+        self.note.text = strings.COPY_STARTING
+        self.stop.disabled = True
+
+    def show_progress(self, view: dict[str, Any]) -> bool:
+        """Live pages and cost of the session this panel started (or found running); False
+        for a late page count after the session's result."""
+        key = str(view.get("session_key", ""))
+        if self.result is not None and key == self.session_key:
+            return False
+        if key != self.session_key:
+            self.session_key, self.result = key, None
+            self._live()
+        self.pages.text = pages_text(int(view.get("pages") or 0))
+        self.cost.text = strings.COPY_COST.format(cost=view.get("cost_text", ""))
+        if not self.stopping:
+            self.note.text = strings.COPY_READY
+            self.stop.disabled = False
+        return True
+
+    def show_result(self, result: dict[str, Any]) -> bool:
+        """The settled session; False when it is not this screen's session."""
+        key = str(result.get("session_key", ""))
+        if self.session_key and key != self.session_key:
+            return False
+        self.session_key, self.result = key, result
+        self.texts = copy_result_lines(result)
+        self.header.title.text = strings.COPY_DONE_TITLE
+        self.body.clear_widgets()
+        self.lines.clear_widgets()
+        c, m = self.colours, self.metrics
+        for index, line in enumerate(self.texts):
+            self.lines.add_widget(Text(
+                text=line, fit=True, color=c.danger if line == strings.COPY_RESULT_REVIEW
+                else c.text, bold=index == 1,
+                font_size=m.font_title if index == 1 else m.font_body))
+        self.lines.add_widget(spacer())
+        self.body.add_widget(self.lines)
+        self.body.add_widget(self.done_bar)
+        return True
+
+    def following(self) -> bool:
+        """A session is on screen and has no result yet."""
+        return self.result is None
+
+    def stop_copying(self) -> None:
+        self.stopping = self.stop.disabled = True
+        self.note.text = strings.COPY_STOPPING
+        self.app.controller.stop_copy()
+
+    def stop_failed(self, message: str) -> None:
+        """Stop did not reach the agent: say so and offer the button again."""
+        self.stopping = self.stop.disabled = False
+        self.note.text = strings.COPY_READY
+        self.show_error(message)
+
+    def _live(self) -> None:
+        self.stopping = False
+        self.banner.clear()
+        self.header.title.text = strings.COPY_TITLE
+        if self.stop.parent is None:
+            self.body.clear_widgets()
+            for widget in (self.pages, self.cost, self.note, spacer(), self.stop):
+                self.body.add_widget(widget)
