@@ -57,6 +57,12 @@ RESULTS = [
      "total": 1, "charged": 10, "charged_text": "0.10", "refunded": 0, "refunded_text": "0.00",
      "reason": "", "reason_text": "", "review": False},
 ]
+COPYING = {"session_key": "c1", "state": "copying", "user": "alice", "pages": 7,
+           "pages_by_kind": {"mono": 5, "colour": 2}, "cost": 150, "cost_text": "1.50",
+           "limit": 1000}
+COPIED = {**COPYING, "state": "review", "reason": "stop", "pages": 8, "board_pages": 7,
+          "counter_pages": 8, "prints_in_window": 0, "source": "review", "review": True,
+          "note": "", "cost": 200, "cost_text": "2.00", "charged": 200}
 TYPES = ["print", "refund", "copy", "adjustment"]
 ROWS = [{"date": (NOW - timedelta(hours=5 * i)).isoformat(), "transacted_by": "alice",
          "type": TYPES[i % 4], "system_note": f"Job {100 + i}: Quarterly report",
@@ -90,6 +96,7 @@ def _jobs(app: Any) -> None:
     jobs = app.screen("jobs")
     jobs.show_session(SESSION)
     jobs.show_jobs(JOBS)
+    jobs.show_copier(True)
     jobs.rows[0].selected = True
     app.go("jobs")
 
@@ -109,6 +116,18 @@ def _releasing(app: Any) -> None:
 def _result(app: Any) -> None:
     app.screen("result").show_results(RESULTS)
     app.go("result")
+
+
+def _copy(app: Any) -> None:
+    screen = app.screen("copy")
+    screen.starting()
+    screen.show_progress(COPYING)
+    app.go("copy")
+
+
+def _copy_result(app: Any) -> None:
+    app.screen("copy").show_result(COPIED)
+    app.go("copy")
 
 
 def _account(app: Any) -> None:
@@ -134,6 +153,7 @@ def _close_modal(app: Any) -> None:
 SCENES: list[tuple[str, Callable[[Any], None]]] = [
     ("idle", _idle), ("idle_alerts", _idle_alerts), ("keypad", _keypad), ("jobs", _jobs),
     ("jobs_denied", _jobs_denied), ("releasing", _releasing), ("result", _result),
+    ("copy", _copy), ("copy_result", _copy_result),
     ("account", _account), ("learn", lambda app: app.go("learn")),
     ("devices", lambda app: app.go("devices")), ("alerts", _alerts),
     ("auto_logout", _timeout),
