@@ -98,6 +98,9 @@ COPY_READY = "The copier is on: make your copies there, then press Stop."
 COPY_PAGES = "{pages} pages"
 COPY_PAGE = "1 page"
 COPY_COST = "Cost so far: {cost}"
+COPY_KIND = {"mono": "{pages} black and white", "colour": "{pages} colour",
+             "mono_large": "{pages} black and white, large",
+             "colour_large": "{pages} colour, large"}
 COPY_STOP = "Stop copying"
 COPY_STOPPING = "Stopping the copier and counting your pages..."
 COPY_DONE_TITLE = "Copying done"

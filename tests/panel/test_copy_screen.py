@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 
-from tests.agent_env import AgentEnv
+from tests.agent_env import CODES, AgentEnv
 from tests.e2e.test_copy_sessions import MONO, board, copy, copy_env
 from tests.panel.driver import PanelDriver, start_panel
 from ui import strings
@@ -31,9 +32,9 @@ async def copy_panel(board_env: AgentEnv) -> AsyncIterator[PanelDriver]:
         await driver.stop()
 
 
-async def copy_on(panel: PanelDriver) -> object:
-    """Log alice in, tap Copy, and wait until the copier is on and Stop can be tapped."""
-    jobs = await panel.log_in("246810")
+async def copy_on(panel: PanelDriver, code: str = CODES["alice"]) -> Any:
+    """Log in, tap Copy, and wait until the copier is on and Stop can be tapped."""
+    jobs = await panel.log_in(code)
     await panel.wait(lambda: jobs.copy_button.parent is not None, what="the Copy button")
     await panel.tap(jobs.copy_button)
     screen = await panel.wait_screen("copy")
@@ -57,6 +58,7 @@ async def test_copy_live_pages_and_cost_then_stop_and_result(
                      what="5 pages shown")
     assert shown[0] == strings.COPY_PAGE  # each page live, not only the total
     assert screen.cost.text == strings.COPY_COST.format(cost="0.50")
+    assert screen.kinds.text == strings.COPY_KIND["mono"].format(pages=5)
 
     await panel.tap(screen.stop)
     await panel.wait(lambda: screen.result is not None, 30, "the copy result")
@@ -92,6 +94,43 @@ async def test_uncounted_pages_show_the_review_note(
     assert screen.texts[-1] == strings.COPY_RESULT_REVIEW
 
 
+async def test_credit_used_up_ends_the_session_and_the_result_says_so(
+        copy_panel: PanelDriver, board_env: AgentEnv) -> None:
+    """Bob's 0.40 buys four mono pages: the board stops the copier, and the agent's
+    notification (no Stop tapped) brings the result."""
+    screen = await copy_on(copy_panel, CODES["bob"])
+    made = await asyncio.to_thread(copy, board_env, 6)
+    assert (made["copied"], made["refused"]) == (4, 2)
+    await copy_panel.wait(lambda: screen.result is not None, 30, "the copy result")
+    assert screen.texts == [strings.COPY_ENDED["credit"],
+                            strings.COPY_RESULT_PAGES.format(pages=4),
+                            strings.COPY_RESULT_COST.format(cost="0.40"),
+                            strings.COPY_RESULT_CHARGED.format(amount="0.40")]
+    assert screen.done_bar.parent is screen.body and screen.stop.parent is None
+
+
+async def test_a_panel_restarted_mid_session_shows_the_running_session(
+        board_env: AgentEnv) -> None:
+    """The panel process restarts while the copier is on: it finds the session through
+    copy.status and offers Stop again, so nobody is left copying with no way to end it."""
+    first = await start_panel(board_env.socket_path)
+    try:
+        await copy_on(first)
+        assert (await asyncio.to_thread(copy, board_env, 2))["copied"] == 2
+    finally:
+        await first.stop()
+    again = await start_panel(board_env.socket_path)
+    try:
+        screen = await again.wait_screen("copy")
+        await again.wait(lambda: not screen.stop.disabled, what="Stop enabled")
+        assert screen.pages.text == strings.COPY_PAGES.format(pages=2)
+        await again.tap(screen.stop)
+        await again.wait(lambda: screen.result is not None, 30, "the copy result")
+        assert strings.COPY_RESULT_CHARGED.format(amount="0.20") in screen.texts
+    finally:
+        await again.stop()
+
+
 async def test_no_copy_button_without_a_copier_board(panel: PanelDriver) -> None:
     jobs = await panel.log_in("246810")
     await panel.wait(lambda: jobs.empty.text == strings.JOBS_EMPTY, what="the job list")
@@ -105,3 +144,9 @@ def test_result_lines_say_nothing_charged_and_each_ending() -> None:
     assert copy_result_lines(result) == [strings.COPY_ENDED["idle"], strings.COPY_RESULT_PAGE,
                                          strings.COPY_RESULT_COST.format(cost="0.00"),
                                          strings.COPY_RESULT_NOTHING]
+    both = {**result, "reason": "stop", "pages": 7, "pages_by_kind": {"mono": 5, "colour": 2},
+            "cost": 150, "cost_text": "1.50", "charged": 150}
+    assert copy_result_lines(both)[2] == "5 black and white  \u00b7  2 colour"
+    assert copy_result_lines(both)[-1] == strings.COPY_RESULT_CHARGED.format(amount="1.50")
+    unsorted = {**both, "pages": 8, "review": True}  # one page the board never counted
+    assert "5 black and white  \u00b7  2 colour" not in copy_result_lines(unsorted)

@@ -23,6 +23,20 @@ def pages_text(pages: int) -> str:
     return strings.COPY_PAGE if pages == 1 else strings.COPY_PAGES.format(pages=pages)
 
 
+def kinds_text(view: dict[str, Any]) -> str:
+    """E.g. '5 black and white · 2 colour': what each kind of page was, as priced."""
+    kinds = view.get("pages_by_kind") or {}
+    return "  \u00b7  ".join(strings.COPY_KIND.get(kind, "{pages} " + kind).format(pages=n)
+                             for kind, n in kinds.items() if n)
+
+
+def split_adds_up(result: dict[str, Any], pages: int) -> bool:
+    """The pages by kind are worth a line when there are two kinds and they make up the
+    total (a session for review may charge pages the board never sorted into kinds)."""
+    kinds = result.get("pages_by_kind") or {}
+    return len(kinds) > 1 and sum(int(n) for n in kinds.values()) == pages
+
+
 def copy_result_lines(result: dict[str, Any]) -> list[str]:
     """The plain-words summary of one settled copy session."""
     pages = int(result.get("pages") or 0)
@@ -31,6 +45,7 @@ def copy_result_lines(result: dict[str, Any]) -> list[str]:
     lines = [strings.COPY_ENDED.get(str(result.get("reason", "")), strings.COPY_ENDED["stop"]),
              strings.COPY_RESULT_PAGE if pages == 1
              else strings.COPY_RESULT_PAGES.format(pages=pages),
+             *([kinds_text(result)] if split_adds_up(result, pages) else []),
              strings.COPY_RESULT_COST.format(cost=cost_text)]
     if charged == 0:
         lines.append(strings.COPY_RESULT_NOTHING)
@@ -51,6 +66,8 @@ class CopyScreen(PanelScreen):
         self.texts: list[str] = []
         self.pages = Text(text="", font_size=m.font_huge, bold=True, color=c.text,
                           halign="center", size_hint_y=None, height=m.font_huge * 1.6)
+        self.kinds = Text(text="", font_size=m.font_body, color=c.muted, halign="center",
+                          size_hint_y=None, height=m.font_body * 1.5)
         self.cost = Text(text="", font_size=m.font_title, color=c.text, halign="center",
                          size_hint_y=None, height=m.font_title * 1.6)
         self.note = Text(text="", font_size=m.font_body, color=c.muted, halign="center",
@@ -65,14 +82,13 @@ class CopyScreen(PanelScreen):
         self.done_bar.add_widget(self.more)
         self.done_bar.add_widget(self.logout)
         self.lines = BoxLayout(orientation="vertical", spacing=m.spacing)
-        for widget in (self.pages, self.cost, self.note, spacer(), self.stop):
-            self.body.add_widget(widget)
+        self._live()
 
     def starting(self) -> None:
         """Tapped Copy: the agent is switching the copier on."""
         self.session_key, self.result = "", None
         self._live()
-        self.pages.text, self.cost.text = "", ""
+        self.pages.text = self.kinds.text = self.cost.text = ""
         self.note.text = strings.COPY_STARTING
         self.stop.disabled = True
 
@@ -86,6 +102,7 @@ class CopyScreen(PanelScreen):
             self.session_key, self.result = key, None
             self._live()
         self.pages.text = pages_text(int(view.get("pages") or 0))
+        self.kinds.text = kinds_text(view)
         self.cost.text = strings.COPY_COST.format(cost=view.get("cost_text", ""))
         if not self.stopping:
             self.note.text = strings.COPY_READY
@@ -113,10 +130,6 @@ class CopyScreen(PanelScreen):
         self.body.add_widget(self.done_bar)
         return True
 
-    def following(self) -> bool:
-        """A session is on screen and has no result yet."""
-        return self.result is None
-
     def stop_copying(self) -> None:
         self.stopping = self.stop.disabled = True
         self.note.text = strings.COPY_STOPPING
@@ -134,5 +147,6 @@ class CopyScreen(PanelScreen):
         self.header.title.text = strings.COPY_TITLE
         if self.stop.parent is None:
             self.body.clear_widgets()
-            for widget in (self.pages, self.cost, self.note, spacer(), self.stop):
+            for widget in (self.pages, self.kinds, self.cost, self.note, spacer(),
+                           self.stop):
                 self.body.add_widget(widget)
