@@ -108,6 +108,14 @@ async def test_credit_used_up_ends_the_session_and_the_result_says_so(
                             strings.COPY_RESULT_CHARGED.format(amount="0.40")]
     assert screen.done_bar.parent is screen.body and screen.stop.parent is None
 
+    await copy_panel.tap(screen.more)  # no credit left: Copy is refused in the agent's words
+    jobs = await copy_panel.wait_screen("jobs")
+    await copy_panel.tap(jobs.copy_button)
+    await copy_panel.wait(lambda: jobs.banner.text != "", what="the refusal")
+    assert copy_panel.app.current_screen() == "jobs"
+    assert jobs.banner.text == "Copy denied: your credit does not cover one page"
+    assert board(board_env)["relay"] is False
+
 
 async def test_a_panel_restarted_mid_session_shows_the_running_session(
         board_env: AgentEnv) -> None:
