@@ -136,7 +136,10 @@ class CopyScreen(PanelScreen):
         self.app.controller.stop_copy()
 
     def stop_failed(self, message: str) -> None:
-        """Stop did not reach the agent: say so and offer the button again."""
+        """Stop did not reach the agent: say so and offer the button again. A session that
+        ended meanwhile (idle, credit) has its result on screen: nothing to offer."""
+        if self.result is not None:
+            return
         self.stopping = self.stop.disabled = False
         self.note.text = strings.COPY_READY
         self.show_error(message)
