@@ -8,87 +8,38 @@ done with its money, or neither, so a restart resumes and settles each job exact
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import msgspec
 import uuid6
 
 from agent.ledger import payloads
-from agent.ledger.db import open_database
+from agent.ledger.copies import CopySessions
 from agent.ledger.errors import InvalidTransition, JobInFlight, JobNotFound
 from agent.ledger.models import (
     SETTLED,
     UNFINISHED,
     AckStatus,
-    CopyRow,
     Evidence,
-    EvidenceSource,
     JobRow,
     JobState,
     Kind,
     NewJob,
-    SessionKind,
     Step,
     Txn,
-    TxnType,
-    copy_from_row,
     evidence_from_row,
     job_from_row,
-    txn_from_row,
 )
 from agent.ledger.reasons import EXPIRED, check_reason
-from agent.money import exponent
 
 _OUTBOX_FOR_ACK: dict[str, str] = {"applied": "acked", "duplicate": "acked", "rejected": "rejected"}
 _IN_FLIGHT = ", ".join(f"'{s}'" for s in UNFINISHED)
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class Ledger:
-    """The agent's durable record. Thread-safe: one connection guarded by a lock, so the
-    daemon may call it through `asyncio.to_thread`."""
-
-    def __init__(
-        self,
-        path: str | Path,
-        *,
-        device: str,
-        site: str,
-        currency: str = "EUR",
-        clock: Callable[[], datetime] = utc_now,
-    ) -> None:
-        exponent(currency)  # refuse a bad currency code before touching the disk
-        self.path = Path(path)
-        self.device = device
-        self.site = site
-        self.currency = currency
-        self._clock = clock
-        self._lock = threading.RLock()
-        self.db = open_database(path)
-        self._conn: sqlite3.Connection = self.db.conn
-        self.on_money: Callable[[], None] | None = None
-        """Called after each commit that wrote a txn, from the thread that committed: the
-        outbox wakes because money was written, whatever the step that wrote it."""
-        self._money_written = False
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    def __enter__(self) -> Ledger:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+class Ledger(CopySessions):
+    """The agent's durable record: print jobs, their evidence and money, copy sessions
+    (`CopySessions`), on the plumbing of `LedgerCore`."""
 
     # -- jobs -------------------------------------------------------------------------
 
@@ -376,121 +327,7 @@ class Ledger:
                 reason=reason, note=note, job={"kind": "adjustment"}, now=self._now(),
             )  # fmt: skip
 
-    def add_copy_charge(
-        self,
-        session_key: str,
-        *,
-        user: str,
-        printer: str,
-        impressions: int,
-        cost: int,
-        evidence: EvidenceSource = "counters",
-        note: str | None = None,
-        detail: dict[str, Any] | None = None,
-    ) -> Txn:
-        """Charge a walk-up copy session once: a second call with the same key returns it.
-        `evidence` says what counted its pages (the board's pulses, or the counters)."""
-        if impressions < 0 or cost < 0:
-            raise ValueError(f"impressions and cost cannot be negative ({impressions}, {cost})")
-        with self._write():
-            existing = self._txn_for(session_key, "copy")
-            if existing is not None:
-                return existing
-            self._insert_session(session_key, "copy", evidence, printer, user, self._now())
-            job = {"kind": "copy", "session": session_key, "printer": printer,
-                   "impressions": impressions, **(detail or {})}  # fmt: skip
-            return self._insert_txn(
-                kind="copy", type_="copy", user=user, amount=-cost, session_key=session_key,
-                reason=None, note=note or payloads.copy_note(impressions), job=job,
-                now=self._now(),
-            )  # fmt: skip
-
-    # -- copy sessions ------------------------------------------------------------------
-
-    def open_copy(self, *, user: str, printer: str, board_boot: int,
-                  start: dict[str, Any]) -> str:
-        """Record a copy session before the board enables the copier: its session row and
-        the counters at the start in one commit, so a restart can settle it."""
-        key = str(uuid6.uuid7())
-        now = self._now()
-        with self._write():
-            self._insert_session(key, "copy", "board", printer, user, now)
-            self._conn.execute(
-                "INSERT INTO copy_sessions (session_key, state, board_boot, start_json,"
-                " started_at) VALUES (?, 'open', ?, ?, ?)",
-                (key, board_boot, msgspec.json.encode(start).decode(), now))
-        return key
-
-    def open_copies(self) -> list[CopyRow]:
-        """Copy sessions begun and not settled: a restart settles them, oldest first."""
-        return self._copies("c.state = 'open' ORDER BY c.started_at", ())
-
-    def copy_session(self, session_key: str) -> CopyRow:
-        found = self._copies("c.session_key = ?", (session_key,))
-        if not found:
-            raise JobNotFound(f"no copy session {session_key!r} in the ledger")
-        return found[0]
-
-    def settle_copy(self, session_key: str, *, pages: int, cost: int, review: bool,
-                    result: dict[str, Any], note: str) -> Txn | None:
-        """Close a copy session with its one `copy` charge (none for 0), in one commit.
-        Settling it again writes nothing and returns the first charge."""
-        if pages < 0 or cost < 0:
-            raise ValueError(f"pages and cost cannot be negative ({pages}, {cost})")
-        with self._write():
-            row = self._copies("c.session_key = ?", (session_key,))
-            if not row:
-                raise JobNotFound(f"no copy session {session_key!r} in the ledger")
-            if row[0].state != "open":
-                return self._txn_for(session_key, "copy")
-            now = self._now()
-            self._conn.execute(
-                "UPDATE copy_sessions SET state = ?, result_json = ?, settled_at = ?"
-                " WHERE session_key = ?",
-                ("review" if review else "settled", msgspec.json.encode(result).decode(),
-                 now, session_key))
-            if cost == 0:
-                return None
-            job = {"kind": "copy", "session": session_key, "printer": row[0].printer,
-                   "impressions": pages, "review": review}
-            return self._insert_txn(
-                kind="copy", type_="copy", user=row[0].user, amount=-cost,
-                session_key=session_key, reason=None, note=note, job=job, now=now)
-
-    def _copies(self, where: str, params: tuple[Any, ...]) -> list[CopyRow]:
-        with self._lock:
-            rows = self.db.query(
-                "SELECT c.*, s.user, s.printer FROM copy_sessions c"
-                f" JOIN sessions s USING (session_key) WHERE {where}", params)
-            return [copy_from_row(r) for r in rows]
-
     # -- internals ----------------------------------------------------------------------
-
-    @contextmanager
-    def _write(self) -> Iterator[None]:
-        """One IMMEDIATE transaction: takes the write lock up front, so no upgrade deadlock."""
-        with self._lock:
-            self._money_written = False
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
-            try:
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
-            if self._money_written and self.on_money is not None:
-                self.on_money()
-
-    def _now(self) -> str:
-        return (
-            self._clock().astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        )
 
     def _job(self, job_key: str) -> JobRow:
         rows = list(self.db.query("SELECT * FROM jobs WHERE job_key = ?", (job_key,)))
@@ -504,16 +341,6 @@ class Ledger:
 
     def _jobs_where(self, where: str, params: tuple[Any, ...]) -> list[JobRow]:
         return [job_from_row(r) for r in self.db.query(f"SELECT * FROM jobs WHERE {where}", params)]
-
-    def _txns(self, where: str, params: tuple[Any, ...]) -> list[Txn]:
-        with self._lock:
-            return [
-                txn_from_row(r) for r in self.db.query(f"SELECT * FROM txns WHERE {where}", params)
-            ]
-
-    def _txn_for(self, session_key: str, kind: Kind) -> Txn | None:
-        found = self._txns("session_key = ? AND kind = ?", (session_key, kind))
-        return found[0] if found else None
 
     def _insert_job(self, job_key: str, job: NewJob, state: JobState, reason: str | None,
                     now: str) -> None:
@@ -529,12 +356,6 @@ class Ledger:
              state, reason, now, now, now if state == "abandoned" else None),
         )  # fmt: skip
 
-    def _insert_session(self, session_key: str, kind: SessionKind, evidence: EvidenceSource,
-                        printer: str, user: str, now: str) -> None:
-        self._conn.execute(
-            "INSERT INTO sessions (session_key, kind, evidence, printer, user, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)", (session_key, kind, evidence, printer, user, now))
-
     def _set_state(self, job_key: str, state: str, now: str) -> None:
         self._conn.execute(
             "UPDATE jobs SET state = ?, updated_at = ? WHERE job_key = ?", (state, now, job_key)
@@ -545,20 +366,3 @@ class Ledger:
             "INSERT INTO evidence (job_key, step, data, at) VALUES (?, ?, ?, ?)",
             (job_key, step, msgspec.json.encode(data).decode(), now),
         )
-
-    def _insert_txn(
-        self, *, kind: Kind, type_: TxnType, user: str, amount: int, session_key: str | None,
-        reason: str | None, note: str, job: dict[str, Any], now: str,
-    ) -> Txn:  # fmt: skip
-        txn_id = str(uuid6.uuid7())
-        self._money_written = True
-        self._conn.execute(
-            "INSERT INTO txns (txn_id, seq, session_key, kind, type, user, amount, currency,"
-            " reason,"
-            " note, occurred_at, job_json)"
-            " VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM txns),"
-            " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (txn_id, session_key, kind, type_, user, amount, self.currency, reason, note, now,
-             msgspec.json.encode(job, order="sorted").decode()),
-        )  # fmt: skip
-        return self._txns("txn_id = ?", (txn_id,))[0]

@@ -21,6 +21,7 @@ from agent.ledger import (
     reason_text,
 )
 from agent.ledger.db import pragma
+from agent.ledger.payloads import copy_note
 
 CONTRACT_KEYS = {"txn_id", "type", "user", "amount", "currency", "occurred_at", "job", "note"}
 
@@ -293,9 +294,18 @@ def test_jobs_and_txns_filter_by_user(ledger: Ledger) -> None:
     assert [t.session_key for t in ledger.txns(user="alice", session_key=c)] == [c]
 
 
+def copied(ledger: Ledger, user: str, pages: int, cost: int) -> str:
+    """A copy session opened and settled with one charge; its session key."""
+    key = ledger.open_copy(user=user, printer="mfd-1", board_boot=1, start={})
+    ledger.settle_copy(key, pages=pages, cost=cost, review=False, result={},
+                       note=copy_note(pages))
+    return key
+
+
 def test_copy_charge_once_per_session_and_adjustments(ledger: Ledger) -> None:
-    first = ledger.add_copy_charge("copy-1", user="bob", printer="mfd-1", impressions=4, cost=40)
-    again = ledger.add_copy_charge("copy-1", user="bob", printer="mfd-1", impressions=5, cost=50)
+    key = copied(ledger, "bob", 4, 40)
+    again = ledger.settle_copy(key, pages=5, cost=50, review=False, result={}, note="x")
+    [first] = ledger.txns(session_key=key)
     assert first == again
     assert (first.type, first.kind, first.amount, first.note) == (
         "copy",
@@ -303,7 +313,8 @@ def test_copy_charge_once_per_session_and_adjustments(ledger: Ledger) -> None:
         -40,
         "Copy: 4 pages",
     )
-    assert first.job == {"kind": "copy", "session": "copy-1", "printer": "mfd-1", "impressions": 4}
+    assert first.job == {"kind": "copy", "session": key, "printer": "mfd-1", "impressions": 4,
+                         "review": False}
     credit = ledger.add_adjustment("bob", 100, "goodwill", reason="jam")
     assert (credit.type, credit.amount, credit.session_key) == ("adjustment", 100, None)
     ledger.add_adjustment("bob", -10, "correction")
@@ -374,7 +385,7 @@ def test_every_commit_that_writes_money_wakes_the_outbox_once(ledger: Ledger) ->
     assert woken == [1]  # once, and after the commit: the txn is already readable
     settle(ledger, key, printed=4, cost=40)
     ledger.add_adjustment("alice", 50, "goodwill")
-    ledger.add_copy_charge("copy-1", user="alice", printer="mfd-1", impressions=2, cost=20)
+    copied(ledger, "alice", 2, 20)
     assert woken == [1, 2, 3, 4]
     with pytest.raises(ValueError):
         ledger.add_adjustment("alice", 0, "nothing")
@@ -384,12 +395,11 @@ def test_every_commit_that_writes_money_wakes_the_outbox_once(ledger: Ledger) ->
 
 def test_print_jobs_and_copy_charges_are_sessions_their_txns_refer_to(ledger: Ledger) -> None:
     key = released(ledger)
-    ledger.add_copy_charge("copy-9", user="bob", printer="mfd-1", impressions=3, cost=30,
-                           evidence="board")
+    copy = copied(ledger, "bob", 3, 30)
     ledger.add_adjustment("bob", 100, "goodwill")
     sessions = ledger.db.execute("SELECT session_key, kind, evidence, printer, user"
                                  " FROM sessions ORDER BY kind").fetchall()
-    assert sessions == [("copy-9", "copy", "board", "mfd-1", "bob"),
+    assert sessions == [(copy, "copy", "board", "mfd-1", "bob"),
                         (key, "print", "ipp-job", "mfd-1", "alice")]
     assert [(t.kind, t.session_key) for t in ledger.txns()] == [
-        ("charge", key), ("copy", "copy-9"), ("adjustment", None)]
+        ("charge", key), ("copy", copy), ("adjustment", None)]
