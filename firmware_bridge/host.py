@@ -23,6 +23,9 @@ from firmware_bridge.messages import Ack, ChannelConfig, Identity, Nak, Status
 
 log = logging.getLogger("pagetally.board")
 
+COMMAND_NAMES = {p.IDENTIFY: "IDENTIFY", p.CONFIGURE: "CONFIGURE", p.ENABLE: "ENABLE",
+                 p.RENEW: "RENEW", p.DISABLE: "DISABLE", p.READ: "READ"}
+
 
 class BoardError(Exception):
     """Anything the board link could not do; the message is plain words for the panel."""
@@ -203,9 +206,14 @@ class BoardLink:
         if not data:
             self._drop_port("end of file")
             return
+        skipped = self._decoder.skipped
         for seq, kind, payload in self._decoder.feed(data):
             self.stats["frames"] += 1
             self._on_frame(seq, kind, payload)
+        if self._decoder.skipped > skipped:
+            log.warning("copier board line: dropped %s that were no part of a valid"
+                        " frame (noise on the line, or a frame damaged on the way)",
+                        _count(self._decoder.skipped - skipped, "byte"))
 
     def _write(self, data: bytes) -> None:
         if self._port is None:
@@ -238,6 +246,10 @@ class BoardLink:
             status = Status.from_bytes(payload)
             if self._report_seq is not None and seq != (self._report_seq + 1) & 0xFF:
                 self.stats["report_gaps"] += 1
+                log.warning("copier board line: %s lost (report %d came after %d); their"
+                            " pages are in this report's running totals",
+                            _count((seq - self._report_seq - 1) & 0xFF, "board report"),
+                            seq, self._report_seq)
             self._report_seq = seq
             if self._check_boot(status):
                 self.latest = status
@@ -278,6 +290,9 @@ class BoardLink:
                 try:
                     return await asyncio.wait_for(fut, self.ack_timeout)
                 except TimeoutError:
+                    log.info("copier board: no answer to %s within %.2f s (try %d of %d)",
+                             COMMAND_NAMES.get(kind, kind), self.ack_timeout, attempt + 1,
+                             self.attempts)
                     continue
                 finally:
                     self._waiting = None
@@ -336,6 +351,10 @@ class BoardLink:
 
     async def read(self) -> Status:
         return await self._status_command(p.READ)
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" + ("" if n == 1 else "s")
 
 
 def _ms(seconds: float) -> int:

@@ -3,8 +3,9 @@
 The host opens a stable symlink to the pty (as udev gives a real board a
 /dev/serial/by-id name), so an unplug and replug keeps the path. Faults act on
 the line as a real one would: unplugging (with or without the board losing
-power), corrupting bytes in either direction, and freezing the host side (its
-bytes stop reaching the board, as when the Pi hangs).
+power), corrupting the next N bytes in either direction, freezing the host side
+(its bytes stop reaching the board, as when the Pi hangs), and a noisy line set as
+config (`LineFaults`: bytes changed, lost, split into pieces and delayed, order kept).
 """
 
 from __future__ import annotations
@@ -15,9 +16,14 @@ import os
 import random
 import time
 import tty
+from collections.abc import Callable
 from pathlib import Path
 
 from firmware_bridge.firmware.hal_sim import SimDevice
+from simulator.line_faults import Direction, Line, LineFaults
+
+PIECE_GAP_S = 0.001
+"""Between the pieces of one split write, so the other side reads them apart."""
 
 
 def _now_ms() -> int:
@@ -32,6 +38,9 @@ class SimBoard:
         self.plugged = False
         self.host_frozen = False
         self.corrupt = {"to_host": 0, "to_board": 0}
+        self.line = Line()
+        self._due: dict[Direction, float] = {"to_host": 0.0, "to_board": 0.0}
+        self._generation = 0  # bumped on unplug: bytes still on their way are lost
         self._fds: tuple[int, int] | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -85,6 +94,7 @@ class SimBoard:
         master, slave = self._fds
         self._fds = None
         self.plugged = False
+        self._generation += 1
         asyncio.get_running_loop().remove_reader(master)
         os.close(master)
         os.close(slave)
@@ -111,14 +121,47 @@ class SimBoard:
             return  # the host closed its side; the board does not care
         if self.host_frozen or not data:
             return
-        self.device.receive(self._damage("to_board", data))
+        self._carry("to_board", self._damage("to_board", data), self._into_board)
+
+    def _into_board(self, data: bytes) -> None:
+        self.device.receive(data)
         self._wake.set()
 
     def _to_host(self, data: bytes) -> None:
         if self._fds is None or not self.device.powered:
             return
+        self._carry("to_host", self._damage("to_host", data), self._write_host)
+
+    def _write_host(self, data: bytes) -> None:
+        if self._fds is None:
+            return
         with contextlib.suppress(BlockingIOError, OSError):
-            os.write(self._fds[0], self._damage("to_host", data))
+            os.write(self._fds[0], data)
+
+    def set_line(self, faults: LineFaults) -> None:
+        """The line's faults from now on (`LineFaults()`: a clean line)."""
+        self.line.configure(faults)
+
+    def _carry(self, direction: Direction, data: bytes,
+               deliver: Callable[[bytes], None]) -> None:
+        """Hand `data` to the other side through the line's faults, in order."""
+        pieces = self.line.carry(direction, data)
+        faulty = self.line.faults.active and self.line.faults.applies(direction)
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if not faulty and self._due[direction] <= now:
+            for _, piece in pieces:
+                deliver(piece)
+            return
+        generation = self._generation
+        for delay, piece in pieces:
+            due = max(now + delay, self._due[direction] + PIECE_GAP_S)
+            self._due[direction] = due
+            loop.call_at(due, self._arrive, generation, deliver, piece)
+
+    def _arrive(self, generation: int, deliver: Callable[[bytes], None], data: bytes) -> None:
+        if generation == self._generation:
+            deliver(data)
 
     # ----- the copier side ---------------------------------------------------------
 
@@ -137,6 +180,7 @@ class SimBoard:
             "plugged": self.plugged,
             "powered": self.device.powered,
             "host_frozen": self.host_frozen,
+            "line": self.line.state(),
             "relay": self.relay_on,
             "off_reason": board.off_reason,
             "boot_id": board.boot_id,

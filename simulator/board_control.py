@@ -14,6 +14,7 @@ from aiohttp import web
 from simulator.board import SimBoard
 from simulator.copier import SimCopier
 from simulator.engine import Engine
+from simulator.line_faults import LineFaults
 
 BOARD = web.AppKey("sim_board", SimBoard)
 COPIER = web.AppKey("sim_copier", SimCopier)
@@ -67,6 +68,7 @@ def add_routes(app: web.Application, engine: Engine) -> None:
     app.router.add_post("/sim/board/plug", _plug)
     app.router.add_post("/sim/board/corrupt", _corrupt)
     app.router.add_post("/sim/board/freeze", _freeze)
+    app.router.add_post("/sim/board/line", _line)
 
 
 async def _state(request: web.Request) -> web.Response:
@@ -110,4 +112,10 @@ async def _freeze(request: web.Request) -> web.Response:
     """Freeze the host side: its bytes stop reaching the board (frozen: false thaws)."""
     body = await _body(request, FreezeBody)
     request.app[BOARD].host_frozen = body.frozen
+    return web.json_response(request.app[BOARD].state())
+
+
+async def _line(request: web.Request) -> web.Response:
+    """A noisy line from now on: bytes changed, lost, split and delayed ({} clears it)."""
+    request.app[BOARD].set_line(await _body(request, LineFaults))
     return web.json_response(request.app[BOARD].state())
