@@ -22,9 +22,9 @@ from pysnmp.proto import rfc1902, rfc1905
 from pysnmp.smi import error as smi_error
 from pysnmp.smi.instrum import AbstractMibInstrumController
 
-from drivers.snmp.transport import GuardedUdp, GuardedUdp6
 from simulator.engine import Engine
 from simulator.snmp_mib import AlertBook, MibView, active_faults, build_view, gen_err_oids
+from simulator.snmp_udp import GuardedUdp, GuardedUdp6
 
 log = logging.getLogger("pagetally.sim.snmp")
 

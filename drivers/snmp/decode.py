@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TypeGuard
 
-from pyasn1.type import univ
-from pyasn1.type.base import Asn1Item
-from pysnmp.proto import rfc1905
+from drivers.snmp.values import EXCEPTIONS, NoSuchInstance, Number, OctetString, Value
 
 OID = tuple[int, ...]
 
@@ -97,29 +94,19 @@ class Alert:
     description: str
 
 
-MISSING = rfc1905.noSuchInstance
+MISSING: Value = NoSuchInstance()
 """Stands for a value the printer's answer did not carry."""
 
 
 def is_missing(value: object) -> bool:
     """noSuchObject / noSuchInstance / endOfMibView: the printer has no such value."""
-    return isinstance(value, rfc1905.NoSuchObject | rfc1905.NoSuchInstance
-                      | rfc1905.EndOfMibView)
-
-
-def _is_octets(value: object) -> TypeGuard[univ.OctetString]:
-    """An OCTET STRING with content (pyasn1's Null and the v2c exceptions derive from it)."""
-    return isinstance(value, univ.OctetString) and not isinstance(value, univ.Null)
+    return isinstance(value, EXCEPTIONS)
 
 
 def kind(value: object) -> str:
-    """The ASN.1 type of a value in plain words, for problem messages."""
-    if is_missing(value):
-        return "nothing (no such object)"
-    if isinstance(value, univ.OctetString):
-        return "text"
-    if isinstance(value, univ.ObjectIdentifier):
-        return "an object identifier"
+    """The type of a value in plain words, for problem messages."""
+    if isinstance(value, Value):
+        return value.describe()
     return type(value).__name__
 
 
@@ -136,10 +123,10 @@ def decode_error_state(raw: bytes) -> frozenset[str]:
     return frozenset(names)
 
 
-def decode_counter(value: Asn1Item, what: str, bits: int) -> tuple[int | None, str | None]:
+def decode_counter(value: Value, what: str, bits: int) -> tuple[int | None, str | None]:
     """A page counter: (count, None), or (None, why it cannot be trusted)."""
-    if isinstance(value, univ.Integer):
-        number = int(value)
+    if isinstance(value, Number):
+        number = value.value
         if number == -2:
             return None, f"printer reports {what} as unknown (-2)"
         if number < 0:
@@ -152,43 +139,43 @@ def decode_counter(value: Asn1Item, what: str, bits: int) -> tuple[int | None, s
     return None, f"printer answered {what} with {kind(value)} instead of a number"
 
 
-def decode_enum(value: Asn1Item, names: Mapping[int, str], what: str
+def decode_enum(value: Value, names: Mapping[int, str], what: str
                 ) -> tuple[str | None, str | None]:
     """An enumerated INTEGER to its name, or (None, why)."""
-    if isinstance(value, univ.Integer):
-        name = names.get(int(value))
+    if isinstance(value, Number):
+        name = names.get(value.value)
         if name is None:
-            return None, f"printer reports {what} as {int(value)}, which is not a known value"
+            return None, f"printer reports {what} as {value.value}, which is not a known value"
         return name, None
     if is_missing(value):
         return None, f"printer does not have {what}"
     return None, f"printer answered {what} with {kind(value)} instead of a number"
 
 
-def decode_text(value: Asn1Item | None) -> str | None:
+def decode_text(value: Value | None) -> str | None:
     """A DisplayString-like value as text; undecodable bytes are replaced, not fatal."""
-    if not _is_octets(value):
+    if not isinstance(value, OctetString):
         return None
-    return bytes(value).decode("utf-8", errors="replace").replace("\x00", "").strip()
+    return value.value.decode("utf-8", errors="replace").replace("\x00", "").strip()
 
 
-def decode_bytes(value: Asn1Item | None) -> bytes | None:
-    return bytes(value) if _is_octets(value) else None
+def decode_bytes(value: Value | None) -> bytes | None:
+    return value.value if isinstance(value, OctetString) else None
 
 
-def _name(value: Asn1Item | None, names: Mapping[int, str]) -> str:
-    if isinstance(value, univ.Integer):
-        return names.get(int(value), f"code {int(value)}")
+def _name(value: Value | None, names: Mapping[int, str]) -> str:
+    if isinstance(value, Number):
+        return names.get(value.value, f"code {value.value}")
     return "unknown"
 
 
-def decode_alerts(rows: Iterable[tuple[OID, Asn1Item]], entry: OID) -> tuple[Alert, ...]:
+def decode_alerts(rows: Iterable[tuple[OID, Value]], entry: OID) -> tuple[Alert, ...]:
     """prtAlertTable var-binds (under prtAlertEntry) to alerts, in row order.
 
     Rows are keyed by the index after the column number; missing or mistyped cells
     become "unknown" instead of dropping the row.
     """
-    cells: dict[OID, dict[int, Asn1Item]] = {}
+    cells: dict[OID, dict[int, Value]] = {}
     for oid, value in rows:
         if oid[: len(entry)] != entry or len(oid) <= len(entry) + 1:
             continue

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pyasn1.type import univ
-from pyasn1.type.base import Asn1Item
+from drivers.snmp.values import ObjectIdentifier, Value
 
 OID = tuple[int, ...]
 
@@ -59,15 +58,14 @@ class Layout:
         return (*column, self.device)
 
 
-def find_layout(device_types: Iterable[tuple[OID, Asn1Item]],
-                life_counts: Iterable[tuple[OID, Asn1Item]], default: Layout) -> Layout:
+def find_layout(device_types: Iterable[tuple[OID, Value]],
+                life_counts: Iterable[tuple[OID, Value]], default: Layout) -> Layout:
     """The layout from walks of hrDeviceType and prtMarkerLifeCount; `default` (the
     profile's indexes) for what the walks do not show."""
     type_col = (*HR_DEVICE_ENTRY, HR_DEVICE_TYPE_COL)
     printers = sorted(oid[len(type_col)] for oid, value in device_types
                       if len(oid) == len(type_col) + 1 and oid[:len(type_col)] == type_col
-                      and isinstance(value, univ.ObjectIdentifier)
-                      and tuple(value) == HR_DEVICE_PRINTER)
+                      and value == ObjectIdentifier(HR_DEVICE_PRINTER))
     life_col = (*PRT_MARKER_ENTRY, PRT_MARKER_LIFE_COL)
     markers = sorted((oid[-2], oid[-1]) for oid, _ in life_counts
                      if len(oid) == len(life_col) + 2 and oid[:len(life_col)] == life_col)

@@ -1,4 +1,4 @@
-"""Async Printer-MIB + Host Resources reader on pysnmp's asyncio high-level API.
+"""Async Printer-MIB + Host Resources reader on our own SNMP v2c client (drivers.snmp.transport).
 
 The printer's device and markers are found by walking once (drivers.snmp.layout). Then one
 GET carries what metering needs (the markers' life counts, status, error state), a second
@@ -14,23 +14,10 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
-
-from pyasn1.type.base import Asn1Item
-from pysnmp.error import PySnmpError
-from pysnmp.hlapi.v3arch.asyncio import (
-    CommunityData,
-    ContextData,
-    ObjectIdentity,
-    ObjectType,
-    SnmpEngine,
-    bulk_cmd,
-    get_cmd,
-)
-from pysnmp.proto import errind
-from pysnmp.proto.rfc1902 import TimeTicks
+from typing import TypeVar
 
 from drivers.snmp import decode
+from drivers.snmp.ber import BerEncodeError
 from drivers.snmp.decode import OID, Alert
 from drivers.snmp.layout import (
     HR_DEVICE_ENTRY,
@@ -40,12 +27,13 @@ from drivers.snmp.layout import (
     Layout,
     find_layout,
 )
+from drivers.snmp.message import Pdu, error_name, get_bulk_request, get_request
 from drivers.snmp.profiles import Profile, load_profile
-from drivers.snmp.transport import GuardedUdp6Target, GuardedUdpTarget, received_count
+from drivers.snmp.transport import NoAnswer, SnmpClient, SnmpTransportError
+from drivers.snmp.values import TimeTicks, Value
 
 T = TypeVar("T")
-Target = GuardedUdpTarget | GuardedUdp6Target
-VarBinds = list[tuple[OID, Asn1Item]]
+VarBinds = list[tuple[OID, Value]]
 
 # Values metering needs (one GET) and values it can do without (another GET).
 _REQUIRED = ("device_status_oid", "printer_status_oid", "error_state_oid")
@@ -102,7 +90,7 @@ class PrinterSnapshot:
 class _Decoded:
     """The values of one read, decoded one by one; each unknown one keeps its reason."""
 
-    def __init__(self, values: dict[OID, Any], refused: dict[OID, str], bits: int) -> None:
+    def __init__(self, values: dict[OID, Value], refused: dict[OID, str], bits: int) -> None:
         self.values = values
         self.refused = refused
         self.bits = bits
@@ -164,58 +152,45 @@ class SnmpReader:
         self.timeout = timeout
         self.retries = retries
         self.last_problem: str | None = None
-        self._auth = CommunityData(community, mpModel=1)
-        self._context = ContextData()
-        self._engine: SnmpEngine | None = None
-        self._target: Target | None = None
-        self._requests: dict[tuple[OID, ...], tuple[ObjectType, ...]] = {}
+        self._client = SnmpClient(host, port, community=community.encode(), timeout=timeout,
+                                  retries=retries)
         self._layout: Layout | None = None
 
     @property
     def address(self) -> str:
-        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+        return self._client.address
 
-    async def _connect(self) -> tuple[SnmpEngine, Target]:
-        """Create the engine and target on first use, inside the running event loop."""
-        if self._engine is None:
-            self._engine = SnmpEngine()
-        if self._target is None:
-            cls = GuardedUdp6Target if ":" in self.host else GuardedUdpTarget
-            self._target = await cls.create((self.host, self.port), timeout=self.timeout,
-                                            retries=self.retries)
-        return self._engine, self._target
-
-    def _failure(self, indication: object, heard_before: int) -> str:
-        if received_count(self._target) > heard_before:
+    def _failure(self, exc: Exception) -> str:
+        if isinstance(exc, NoAnswer) and exc.junk:
             return f"printer at {self.address} sent data that is not a valid SNMP answer"
-        if isinstance(indication, errind.RequestTimedOut):
-            tries = f" ({self.retries + 1} tries)" if self.retries else ""
-            return f"no answer from {self.address} within {self.timeout:g} s{tries}"
-        return f"SNMP request to {self.address} failed: {indication}"
+        if isinstance(exc, SnmpTransportError):
+            return str(exc)
+        return f"cannot query {self.address} over SNMP: {exc}"
+
+    async def _request(self, pdu: Pdu) -> Pdu | str:
+        """The printer's answer to `pdu`, or why there is none in plain words."""
+        try:
+            return await self._client.request(pdu)
+        except (SnmpTransportError, BerEncodeError, OSError) as exc:
+            return self._failure(exc)
 
     async def _get(self, oids: list[OID]) -> tuple[VarBinds | None, str | None, bool]:
         """One GET; (var-binds, None, False), or (None, why not, whether the printer
         answered with an error status rather than not at all)."""
-        try:
-            engine, target = await self._connect()
-            heard_before = received_count(target)
-            indication, status, index, var_binds = await get_cmd(
-                engine, self._auth, target, self._context,
-                *self._object_types(tuple(oids)), lookupMib=False)
-        except (PySnmpError, OSError) as exc:
-            return None, f"cannot query {self.address} over SNMP: {exc}", False
-        if indication:
-            return None, self._failure(indication, heard_before), False
-        if status:
-            bad = oids[int(index) - 1] if 0 < int(index) <= len(oids) else None
+        answer = await self._request(get_request(0, oids))
+        if isinstance(answer, str):
+            return None, answer, False
+        if answer.error_status:
+            index = answer.error_index
+            bad = oids[index - 1] if 0 < index <= len(oids) else None
             at = f" at {'.'.join(map(str, bad))}" if bad else ""
             return None, (f"printer at {self.address} refused the request: "
-                          f"{status.prettyPrint()}{at}"), True
-        if len(var_binds) != len(oids):
+                          f"{error_name(answer.error_status)}{at}"), True
+        if len(answer.var_binds) != len(oids):
             return None, f"printer at {self.address} answered the wrong values", False
-        return [(tuple(name), value) for name, value in var_binds], None, False
+        return [(vb.oid, vb.value) for vb in answer.var_binds], None, False
 
-    async def _get_each(self, oids: list[OID]) -> tuple[dict[OID, Any] | None, dict[OID, str],
+    async def _get_each(self, oids: list[OID]) -> tuple[dict[OID, Value] | None, dict[OID, str],
                                                         str | None]:
         """GET that survives a printer refusing some OIDs: a refused request is asked
         again in halves (the error index is not trusted: agents get it wrong), so only the
@@ -228,7 +203,7 @@ class SnmpReader:
             return None, {}, problem
         if len(oids) == 1:
             return {}, {oids[0]: f"printer refused it ({problem})"}, None
-        values: dict[OID, Any] = {}
+        values: dict[OID, Value] = {}
         failed: dict[OID, str] = {}
         middle = len(oids) // 2
         for half in (oids[:middle], oids[middle:]):
@@ -239,15 +214,6 @@ class SnmpReader:
             failed |= lost
         return values, failed, None
 
-    def _object_types(self, oids: tuple[OID, ...]) -> tuple[ObjectType, ...]:
-        """Request var-binds, built once: pysnmp skips re-resolving a resolved ObjectType."""
-        cached = self._requests.get(oids)
-        if cached is None:
-            cached = tuple(ObjectType(ObjectIdentity(oid)) for oid in oids)
-            if len(self._requests) < 64:
-                self._requests[oids] = cached
-        return cached
-
     async def _walk_columns(self, entry: OID, columns: tuple[int, ...], what: str = "alerts"
                             ) -> tuple[VarBinds, str | None]:
         """GETBULK walk of a few table columns side by side, as snmptable does.
@@ -257,43 +223,36 @@ class SnmpReader:
         """
         streams = [((*entry, column), (*entry, column)) for column in columns]  # (start, at)
         cells: VarBinds = []
-        try:
-            engine, target = await self._connect()
-            while streams and len(cells) < _MAX_ALERT_CELLS:
-                heard_before = received_count(target)
-                request = self._object_types(tuple(at for _, at in streams))
-                indication, status, _, var_binds = await bulk_cmd(
-                    engine, self._auth, target, self._context, 0, self.profile.bulk_rows, *request,
-                    lookupMib=False)
-                if indication:
-                    return cells, self._failure(indication, heard_before)
-                if status:
-                    return cells, (f"printer at {self.address} refused to list {what}: "
-                                   f"{status.prettyPrint()}")
-                advanced = self._advance(streams, var_binds, cells)
-                if advanced is None:
-                    return cells, f"printer at {self.address} lists {what} out of order"
-                streams = advanced
-        except (PySnmpError, OSError) as exc:
-            return cells, f"cannot list {what} on {self.address}: {exc}"
+        while streams and len(cells) < _MAX_ALERT_CELLS:
+            answer = await self._request(get_bulk_request(
+                0, [at for _, at in streams], max_repetitions=self.profile.bulk_rows))
+            if isinstance(answer, str):
+                return cells, answer
+            if answer.error_status:
+                return cells, (f"printer at {self.address} refused to list {what}: "
+                               f"{error_name(answer.error_status)}")
+            advanced = self._advance(streams, [(vb.oid, vb.value) for vb in answer.var_binds],
+                                     cells)
+            if advanced is None:
+                return cells, f"printer at {self.address} lists {what} out of order"
+            streams = advanced
         if streams:
             return cells, (f"printer at {self.address} lists more than {_MAX_ALERT_CELLS} "
                            f"cells of {what}")
         return cells, None
 
     @staticmethod
-    def _advance(streams: list[tuple[OID, OID]], var_binds: Sequence[Any], cells: VarBinds
-                 ) -> list[tuple[OID, OID]] | None:
+    def _advance(streams: list[tuple[OID, OID]], var_binds: Sequence[tuple[OID, Value]],
+                 cells: VarBinds) -> list[tuple[OID, OID]] | None:
         """Consume one GETBULK answer; the streams still inside their columns, or None."""
         width = len(streams)
         live = list(streams)
         alive = [True] * width
-        for n, (name, value) in enumerate(var_binds):
+        for n, (oid, value) in enumerate(var_binds):
             i = n % width
             if not alive[i]:
                 continue
             start, at = live[i]
-            oid = tuple(name)
             if oid[: len(start)] != start or decode.is_missing(value):
                 alive[i] = False
                 continue
@@ -404,7 +363,4 @@ class SnmpReader:
 
     def close(self) -> None:
         """Release the UDP socket; the reader may be used again afterwards."""
-        if self._engine is not None:
-            self._engine.close_dispatcher()
-        self._engine = None
-        self._target = None
+        self._client.close()
