@@ -2,14 +2,16 @@
 
 It starts the simulator, Mosquitto and central (when usable) and the agent as child
 processes on free loopback ports in a temporary folder, tells a short story with two users
-(a normal job, a jam, a cancel, a denial), prints who paid what and why, checks it against
-the printer's own counters and central's ledger, and stops everything again.
+(a normal job, a jam, a cancel, a denial, then a copy session through the copier board),
+prints who paid what and why, checks it against the printer's own counters and central's
+ledger, and stops everything again.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import shlex
 import shutil
 import signal
@@ -22,6 +24,7 @@ from agent.api.client import ApiClient, ApiError
 from demo import report
 from demo.broker import BrokerUnavailable
 from demo.central_side import CentralAdmin, CentralError
+from demo.copying import CopyStory, copy_session
 from demo.panel import codes_hint, display_available, how_to_open, open_panel, panel_command
 from demo.scenario import PANEL_JOBS, Scenario, Timing
 from demo.services import ServiceError, Services
@@ -56,6 +59,7 @@ class Demo:
         self.timing = FAST if args.fast else NORMAL
         self.step_no = 0
         self.expected: dict[str, int] = {}  # each user's balance after the story
+        self.copies: list[CopyStory] = []
 
     def step(self, title: str) -> None:
         self.step_no += 1
@@ -93,26 +97,31 @@ class Demo:
         self.step("At the device: log in, release, watch it print (the agent's API, as the"
                   " panel uses it)")
         await scenario.release_all()
+        self.step("At the copier: log in, copy, Stop (the copier board switches the copier"
+                  " on and counts its pages)")
+        self.copies = [await copy_session(stack.socket_path, sim, self.timing)]
+        ok = all([report.copy_checks(c, {"mono": PRICE_MONO, "colour": PRICE_COLOR})
+                  for c in self.copies])
         self.expected = {u.name: u.balance - sum(
             int(r.result["charged"]) for r in scenario.released if r.job.user == u.name)
+            - sum(int(c.result["charged"]) for c in self.copies if c.user == u.name)
             for u in USERS}
         if stack.central:
             await asyncio.to_thread(CentralAdmin(self.workdir).wait_balances,
                                     self.expected, CENTRAL_SYNC_TIMEOUT_S)
         self.step("Statement: charges and refunds per user")
-        ok = True
         api = await ApiClient.connect(stack.socket_path)
         try:
             for u in USERS:
                 await api.call("session.login", {"code": u.code})
                 summary = await api.call("account.summary")
                 await api.call("session.logout")
-                ok &= report.statement(u.name, summary, scenario.released)
+                ok &= report.statement(u.name, summary, scenario.released, self.copies)
         finally:
             await api.close()
         print("\n  The printer's own counters (the simulator's ground truth):")
         ok &= report.ground_truth(await asyncio.to_thread(sim.state), scenario.released,
-                                  start_total)
+                                  self.copies, start_total)
         return ok
 
     def central_view(self, stack: Stack) -> bool:
@@ -124,6 +133,14 @@ class Demo:
             shown = admin.run("show", u.name, echo=False)
             ok &= report.central_view(u.name, self.expected[u.name], seen[u.name],
                                       shown)
+        export = self.workdir / "central-export.csv"
+        print()
+        admin.run("export", "--csv", export.name)
+        with export.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+        for c in self.copies:
+            ok &= report.central_copies(c.user, c.result["session_key"], rows,
+                                        int(c.result["charged"]))
         return ok
 
     def panel(self, stack: Stack, scenario: Scenario) -> None:

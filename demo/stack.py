@@ -18,6 +18,7 @@ from demo.central_side import DB_NAME, missing_reason
 from demo.scenario import Timing
 from demo.services import ServiceError, Services, free_port, pagetally_command
 from demo.world import DEVICE_ID, MqttSettings, accounts_toml, agent_toml
+from simulator.client import SimClient
 
 START_TIMEOUT_S = 60.0
 
@@ -63,7 +64,8 @@ def start_sim(services: Services, timing: Timing) -> tuple[str, str, int]:
         timeout=START_TIMEOUT_S, stop_signal=signal.SIGINT))
     control = str(ready["control"]).rstrip("/").removesuffix("/sim")
     print(f"  simulated printer  {ready['ipp']}  ({timing.ppm:g} pages/min,"
-          f" SNMP on udp 127.0.0.1:{snmp_port})")
+          f" SNMP on udp 127.0.0.1:{snmp_port}), with a copier behind a copier board on"
+          " a serial pty")
     return str(ready["ipp"]), control, snmp_port
 
 
@@ -103,7 +105,8 @@ def start_stack(services: Services, workdir: Path, timing: Timing) -> Stack:
     if mqtt is None:
         (workdir / "accounts.toml").write_text(accounts_toml())
     config = workdir / "agent.toml"
-    config.write_text(agent_toml(workdir, ipp, snmp_port, mqtt))
+    board_port = str(SimClient(control).board()["path"])
+    config.write_text(agent_toml(workdir, ipp, snmp_port, mqtt, board_port))
     socket_path = services.start_ready("agent", [
         *pagetally_command(), "agent", "--config", str(config), "-v"],
         timeout=START_TIMEOUT_S)

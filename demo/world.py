@@ -54,8 +54,10 @@ def accounts_toml() -> str:
         f'access_code_hash = "{hash_secret(u.code)}"\n' for u in USERS)
 
 
-def agent_toml(workdir: Path, ipp_uri: str, snmp_port: int, mqtt: MqttSettings | None) -> str:
-    """agent.toml for the simulator; accounts on central when `mqtt` is given, else a file."""
+def agent_toml(workdir: Path, ipp_uri: str, snmp_port: int, mqtt: MqttSettings | None,
+               board_port: str) -> str:
+    """agent.toml for the simulator; accounts on central when `mqtt` is given, else a file.
+    The copier board is the simulator's, on its pty."""
     if mqtt is None:
         accounts = '[accounts]\nfile = "accounts.toml"\n'
     else:
@@ -97,4 +99,11 @@ status_interval_s = 1.0
 [identity]
 session_timeout_s = 300
 offline_cache = "{workdir / 'offline-cache.json'}"
+
+[copier]
+board_port = "{board_port}"
+
+[copier.prices]
+mono = "{money(PRICE_MONO)}"
+colour = "{money(PRICE_COLOR)}"
 """

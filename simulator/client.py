@@ -63,6 +63,15 @@ class SimClient:
         return self._call("POST", "/sim/copy", {"pages": pages, "color": color,
                                                 "user": user})["copy_id"]
 
+    def board(self) -> dict[str, Any]:
+        """The copier board: its pty path, relay, counters, plug and line state."""
+        return self._call("GET", "/sim/board")
+
+    def board_copy(self, pages: int, color: bool = False, size: str = "A4") -> dict[str, int]:
+        """Copy at the copier behind the board: pages made while the board enables it."""
+        return self._call("POST", "/sim/board/copy", {"pages": pages, "color": color,
+                                                      "size": size})
+
     def submit(self, name: str, user: str, pages: int, **options: Any) -> int:
         body = {"name": name, "user": user, "pages": pages, **options}
         return self._call("POST", "/sim/submit", body)["job_id"]
