@@ -95,6 +95,7 @@ class BoardLink:
         self.stats = {"sent": 0, "retransmits": 0, "frames": 0, "report_gaps": 0}
         self._port: serial.Serial | None = None
         self._decoder = p.Decoder()
+        self._skipped_logged = 0
         self._seq = 0
         self._lock = asyncio.Lock()
         self._waiting: tuple[int, asyncio.Future[tuple[int, bytes]]] | None = None
@@ -122,6 +123,7 @@ class BoardLink:
                 from exc
         self._port = port
         self._decoder = p.Decoder()
+        self._skipped_logged = 0
         self._tx.clear()
         asyncio.get_running_loop().add_reader(port.fileno(), self._readable)
 
@@ -206,14 +208,20 @@ class BoardLink:
         if not data:
             self._drop_port("end of file")
             return
-        skipped = self._decoder.skipped
         for seq, kind, payload in self._decoder.feed(data):
             self.stats["frames"] += 1
+            self._log_dropped()
             self._on_frame(seq, kind, payload)
-        if self._decoder.skipped > skipped:
-            log.warning("copier board line: dropped %s that were no part of a valid"
-                        " frame (noise on the line, or a frame damaged on the way)",
-                        _count(self._decoder.skipped - skipped, "byte"))
+
+    def _log_dropped(self) -> None:
+        """Once per stretch of damage, when a good frame follows it: a damaged frame often
+        arrives over several reads."""
+        dropped = self._decoder.skipped - self._skipped_logged
+        if dropped:
+            self._skipped_logged = self._decoder.skipped
+            log.warning("copier board line: %s dropped before this frame, as no part of a"
+                        " valid frame (noise on the line, or a frame damaged on the way)",
+                        _count(dropped, "byte"))
 
     def _write(self, data: bytes) -> None:
         if self._port is None:
