@@ -199,8 +199,15 @@ class CopyChannel(Section, frozen=True):
     active_low: bool = False
 
 
+TRACKING = ("board", "counters", "off")
+
+
 class CopierConfig(Section, frozen=True):
     board_port: str = ""
+    tracking: str = ""
+    """How copies are metered: "board" (the interface board enforces them; the default
+    with board_port), "counters" (no board: the device's counters alone, not enforced) or
+    "off" (no copy sessions; the default without board_port)."""
     lease_s: Annotated[float, msgspec.Meta(ge=0.5, le=600)] = 6.0
     idle_timeout_s: Seconds = 60.0
     settle_wait_s: Seconds = 60.0
@@ -215,6 +222,18 @@ class CopierConfig(Section, frozen=True):
                 raise ValueError(f"two copier channels use the same {what}")
         if self.board_port and not self.channels:
             raise ValueError("channels: a copier board needs at least one counting channel")
+        if not self.tracking:
+            msgspec.structs.force_setattr(self, "tracking",
+                                          "board" if self.board_port else "off")
+        if self.tracking not in TRACKING:
+            raise ValueError(f"tracking must be 'board', 'counters' or 'off', got "
+                             f"{self.tracking!r}")
+        if self.tracking == "board" and not self.board_port:
+            raise ValueError("tracking = 'board' needs board_port, the copier board's "
+                             "serial port; without a board use 'counters' or 'off'")
+        if self.tracking != "board" and self.board_port:
+            raise ValueError(f"tracking = {self.tracking!r} is for a device with no copier "
+                             "board, but board_port is set: remove one of them")
 
 
 class AgentConfig(Section, frozen=True):

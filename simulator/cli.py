@@ -32,6 +32,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="quirk: Get-Jobs lists completed jobs oldest first, as some printers "
                         "do (RFC 8011 says newest first), so a limited listing misses the "
                         "latest jobs")
+    p.add_argument("--copier-without-board", action="store_true", default=None,
+                   help="no copier board: the walk-up copier always copies and sends no "
+                        "pulses (copy tracking from the device's counters alone)")
     p.add_argument("--profile", dest="profiles", type=parse_names, metavar="NAME[,NAME]",
                    help="quirk profiles to imitate, comma-separated: "
                         + ", ".join(sorted(PROFILES)))

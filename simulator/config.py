@@ -29,6 +29,9 @@ class SimConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Quirk: Get-Jobs lists completed jobs oldest first, against RFC 8011 §4.2.6.2, as some
     # printers do. The agent must notice and read the whole history instead of one page.
     get_jobs_oldest_first: bool = False
+    # A site with no copier interface board: the walk-up copier copies whenever asked and
+    # sends no pulses (the board's pty is still there, wired to nothing).
+    copier_without_board: bool = False
     # Quirk profiles (simulator.profiles) the device imitates, combined in order.
     profiles: list[str] = msgspec.field(default_factory=list)
 

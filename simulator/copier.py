@@ -1,4 +1,5 @@
-"""The walk-up copier behind the board: it copies only while the board's relay enables it.
+"""The walk-up copier behind the board: it copies only while the board's relay enables it
+(or always, with no board wired in: `copier_without_board`).
 
 Its foreign interface sends count pulses per page, as vendors' key-counter
 interfaces do: one pulse per page on the mono or the colour line, two for a
@@ -32,6 +33,8 @@ class SimCopier:
                  gap_ms: int = 60) -> None:
         self.engine = engine
         self.board = board
+        self.wired = not engine.config.copier_without_board
+        """False: no board between copier and terminal; it always copies, sends no pulses."""
         self.pulse_ms = pulse_ms
         self.gap_ms = gap_ms
         self.runs: list[CopyRun] = []
@@ -47,11 +50,11 @@ class SimCopier:
         self.runs.append(run)
         pin, pulses = self.wiring(color, size)
         for _ in range(pages):
-            if not self.board.relay_on:
+            if self.wired and not self.board.relay_on:
                 break
             self.engine.make_copy(1, color=color)
             for _ in range(pulses):
-                self.board.set_pin(pin, 1)
+                self.board.set_pin(pin, 1 if self.wired else 0)
                 await asyncio.sleep(self.pulse_ms / 1000)
                 self.board.set_pin(pin, 0)
                 await asyncio.sleep(self.gap_ms / 1000)

@@ -37,6 +37,9 @@ class Controller:
         self._last_touch = 0.0
         self._down = False
         self.copier = False
+        self._copy_at_logout = ""
+        """The copy session that was running when the user logged out: it settles after,
+        and its result goes on the login screen."""
 
     # lifecycle -------------------------------------------------------------------------
 
@@ -230,6 +233,8 @@ class Controller:
         was_in = self.logged_in
         self.logged_in = False
         self._following = False
+        if was_in:
+            self._copy_at_logout = self.app.screen("copy").running
         self.app.balance_text = ""
         self.app.logout_warning.hide()
         self.app.go("idle")
@@ -261,8 +266,16 @@ class Controller:
             self._finish_release()
 
     def _on_copy(self, view: Any) -> None:
-        """A copy session's progress or result, for the copy screen while logged in."""
-        if not isinstance(view, dict) or not self.logged_in:
+        """A copy session's progress or result, for the copy screen while logged in; the
+        result of one that ended with the logout, on the login screen."""
+        if not isinstance(view, dict):
+            return
+        if not self.logged_in:
+            key = str(view.get("session_key", ""))
+            if key and key == self._copy_at_logout and view.get("state") != "copying":
+                self._copy_at_logout = ""
+                self.app.screen("copy").show_result(view)
+                self.app.idle_screen().show_copy_result(view)
             return
         copying = self.app.screen("copy")
         if view.get("state") == "copying":

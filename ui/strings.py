@@ -95,6 +95,9 @@ JOBS_COPY = "Copy"
 COPY_TITLE = "Copying"
 COPY_STARTING = "Switching the copier on..."
 COPY_READY = "The copier is on: make your copies there, then press Stop."
+COPY_NOT_ENFORCED = ("Copying is not enforced on this copier: this terminal cannot stop it. "
+                     "Your copies are counted from the copier's own counters and charged "
+                     "when you press Stop or log out.")
 COPY_PAGES = "{pages} pages"
 COPY_PAGE = "1 page"
 COPY_COST = "Cost so far: {cost}"
@@ -119,6 +122,8 @@ COPY_RESULT_PAGE = "Copied 1 page"
 COPY_RESULT_COST = "Cost {cost}"
 COPY_RESULT_CHARGED = "Charged {amount}"
 COPY_RESULT_NOTHING = "Nothing charged"
+COPY_LOGGED_OUT = "{ended} {pages}, charged {amount}."
+COPY_LOGGED_OUT_NOTHING = "{ended} {pages}, nothing charged."
 COPY_RESULT_REVIEW = ("The copier's two page counts did not agree, so the larger was "
                       "charged; an operator will check this session.")
 

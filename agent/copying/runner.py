@@ -13,7 +13,6 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from agent.accounts import Balances
@@ -22,18 +21,18 @@ from agent.copying.board import CopyBoard
 from agent.copying.session import (
     COPY_KINDS,
     CopyDenied,
+    CopyUnavailable,
     board_pages,
     copy_limit,
     decide_copy,
     device_copy_pages,
     price_of,
-    prints_in_window,
 )
+from agent.copying.settling import CopySettler
 from agent.ledger import Ledger
 from agent.ledger.models import CopyRow
-from agent.ledger.payloads import copy_note
 from agent.metering.decide import CounterReading
-from agent.metering.probe import DeviceProbe, Reading
+from agent.metering.probe import DeviceProbe
 from agent.money import format_money
 from firmware_bridge.host import BoardError, BoardReset, LinkEvent, Refused
 from firmware_bridge.messages import OffReason, Status
@@ -50,12 +49,6 @@ in the copier when the relay dropped still comes out and is counted."""
 STABLE_GAP_S = 0.3
 DISABLE_GRACE_S = 2.0
 READY_WAIT_S = 5.0
-REST_READS = 50
-REST_GAP_S = 0.2
-
-
-class CopyUnavailable(Exception):
-    """Copying cannot start or stop here now; the message says why in plain words."""
 
 
 @dataclass
@@ -74,6 +67,7 @@ class Active:
 
 
 class CopyRunner:
+    enforced = True
     def __init__(self, *, config: CopierConfig, printer: str, ledger: Ledger,
                  probe: DeviceProbe, balances: Balances, currency: str, notify: Notify,
                  touch: Callable[[], None]) -> None:
@@ -90,7 +84,9 @@ class CopyRunner:
         self.active: Active | None = None
         self._starting = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
-        self._job_settled = asyncio.Event()
+        self.settler = CopySettler(ledger=ledger, probe=probe, printer=printer,
+                                   currency=currency, notify=notify,
+                                   wait_s=config.settle_wait_s)
         self._recovered = asyncio.Event()
         """Set once sessions an earlier run left open are settled: settling one turns the
         relay off, so no new session may start before."""
@@ -119,6 +115,11 @@ class CopyRunner:
                 await self._task
         if self.board is not None:
             await self.board.close()
+
+    @property
+    def available(self) -> bool:
+        """Copy sessions can run here: a board is configured."""
+        return self.board is not None
 
     # ----- API ---------------------------------------------------------------------
 
@@ -256,7 +257,7 @@ class CopyRunner:
                 "pages": sum(active.pages.values()),
                 "pages_by_kind": {k: n for k, n in active.pages.items() if n},
                 "cost": cost, "cost_text": format_money(cost, self.currency),
-                "limit": active.limit}
+                "limit": active.limit, "enforced": True}
 
     # ----- settling ----------------------------------------------------------------
 
@@ -297,42 +298,13 @@ class CopyRunner:
                 if loop.time() > give_up:
                     raise
 
-    async def _device_at_rest(self) -> Reading:
-        """The device's counters once it is idle and they stop moving: pages the board
-        counted may still be going through the engine behind a print job."""
-        last = await self.probe.read()
-        for _ in range(REST_READS):
-            await asyncio.sleep(REST_GAP_S)
-            now = await self.probe.read()
-            if now.idle and last.idle and now.counters() == last.counters():
-                return now
-            last = now
-        return last
-
     def job_settled(self) -> None:
         """Metering settled a print job (its `job.result`): a settle waiting for it goes on."""
-        self._job_settled.set()
-
-    def _printing(self) -> bool:
-        return any(job.printer == self.printer for job in self.ledger.unfinished())
-
-    async def _wait_for_prints(self) -> None:
-        """Print jobs metered during the session settle first: their pages are taken off
-        the device's counter delta (one still going after settle_wait_s makes it unknown)."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.config.settle_wait_s):
-                while True:
-                    self._job_settled.clear()
-                    if not self._printing():
-                        return
-                    await self._job_settled.wait()
+        self.settler.job_settled()
 
     async def _settle(self, row: CopyRow, final: Status | None, reason: str
                       ) -> dict[str, Any]:
-        await self._wait_for_prints()
-        after = await self._device_at_rest()
-        end = _now_text()
-        prints = prints_in_window(self.ledger.jobs(limit=200), self.printer, row.started_at, end)
+        after, prints = await self.settler.evidence(row)
         kinds = {int(k): v for k, v in row.start["kinds"].items()}
         start_pages: list[int] = row.start["board_pages"]
         by_kind = {} if final is None else board_pages(
@@ -346,27 +318,11 @@ class CopyRunner:
         dearest = max((self.prices[k] for k, n in by_kind.items() if n),
                       default=self.prices["mono"])
         cost = price_of(by_kind, self.prices) + max(0, extra) * dearest
-        result = {"session_key": row.session_key, "user": row.user, "reason": reason,
-                  "pages": decision.pages, "pages_by_kind": {k: n for k, n in by_kind.items()
-                                                             if n},
-                  "board_pages": board if final is not None else None,
-                  "counter_pages": decision.counter_pages, "prints_in_window": prints.pages,
-                  "source": decision.source, "review": decision.review,
-                  "note": decision.note, "cost": cost}
-        txn = self.ledger.settle_copy(row.session_key, pages=decision.pages, cost=cost,
-                                      review=decision.review, result=result,
-                                      note=copy_note(decision.pages))
-        result.update(state="review" if decision.review else "settled",
-                      charged=-txn.amount if txn is not None else 0,
-                      cost_text=format_money(cost, self.currency))
-        log.info("copy session %s settled (%s): %s pages, %s", row.session_key, reason,
-                 decision.pages, result["cost_text"])
-        self.notify("copy.progress", result)
-        return result
-
-
-def _now_text() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return self.settler.record(
+            row, reason=reason, decision=decision, by_kind=by_kind, cost=cost,
+            evidence={"enforced": True, "board_pages": board if final is not None else None,
+                      "counter_pages": decision.counter_pages, "copy_counter_pages": None,
+                      "prints_in_window": prints.pages})
 
 
 __all__ = ["CopyDenied", "CopyRunner", "CopyUnavailable"]

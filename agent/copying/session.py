@@ -23,6 +23,10 @@ class CopyDenied(Exception):
     """The user may not start copying (no credit for one page); the message says why."""
 
 
+class CopyUnavailable(Exception):
+    """Copying cannot start or stop here now; the message says why in plain words."""
+
+
 def unit_weight(price: int) -> int:
     """Units one page uses of the board's limit: its price, so the board enforces money.
     A free page still uses one unit (the board refuses a weight of 0)."""

@@ -10,27 +10,30 @@ import uuid6
 
 from agent.ledger.core import LedgerCore
 from agent.ledger.errors import JobNotFound
-from agent.ledger.models import CopyRow, Txn, copy_from_row
+from agent.ledger.models import CopyRow, EvidenceSource, Txn, copy_from_row
 
 
 class CopySessions(LedgerCore):
     def open_copy(self, *, user: str, printer: str, board_boot: int,
-                  start: dict[str, Any]) -> str:
+                  start: dict[str, Any], evidence: EvidenceSource = "board") -> str:
         """Record a copy session before the board enables the copier: its session row and
-        the counters at the start in one commit, so a restart can settle it."""
+        the counters at the start in one commit, so a restart can settle it. `evidence`:
+        "counters" for a session counted without a board (its board_boot is 0)."""
         key = str(uuid6.uuid7())
         now = self._now()
         with self._write():
-            self._insert_session(key, "copy", "board", printer, user, now)
+            self._insert_session(key, "copy", evidence, printer, user, now)
             self._conn.execute(
                 "INSERT INTO copy_sessions (session_key, state, board_boot, start_json,"
                 " started_at) VALUES (?, 'open', ?, ?, ?)",
                 (key, board_boot, msgspec.json.encode(start).decode(), now))
         return key
 
-    def open_copies(self) -> list[CopyRow]:
-        """Copy sessions begun and not settled: a restart settles them, oldest first."""
-        return self._copies("c.state = 'open' ORDER BY c.started_at", ())
+    def open_copies(self, evidence: EvidenceSource = "board") -> list[CopyRow]:
+        """Copy sessions begun and not settled, counted by `evidence`: a restart settles
+        them, oldest first."""
+        return self._copies("c.state = 'open' AND s.evidence = ? ORDER BY c.started_at",
+                            (evidence,))
 
     def copy_session(self, session_key: str) -> CopyRow:
         found = self._copies("c.session_key = ?", (session_key,))
@@ -67,6 +70,6 @@ class CopySessions(LedgerCore):
     def _copies(self, where: str, params: tuple[Any, ...]) -> list[CopyRow]:
         with self._lock:
             rows = self.db.query(
-                "SELECT c.*, s.user, s.printer FROM copy_sessions c"
+                "SELECT c.*, s.user, s.printer, s.evidence FROM copy_sessions c"
                 f" JOIN sessions s USING (session_key) WHERE {where}", params)
             return [copy_from_row(r) for r in rows]

@@ -144,6 +144,8 @@ class CopyRow(msgspec.Struct, frozen=True, kw_only=True):
     board_boot: int
     start: dict[str, Any]
     """The board's and the device's counters before the copier was enabled."""
+    evidence: EvidenceSource = "board"
+    """What counts its pages: the board, or the device's counters alone (no board)."""
     result: dict[str, Any] | None
     started_at: str
     settled_at: str | None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +40,9 @@ class Reading:
     ipp_at: float | None = None
     snmp_at: float | None = None
     """When each source answered (None: it did not), kept as evidence of the instant."""
+    vendor: dict[str, int] = field(default_factory=dict)
+    """The profile's vendor counters that answered (e.g. copy_mono): copies counted apart
+    from prints, for copy sessions without a board."""
 
     @property
     def spread(self) -> float:
@@ -101,15 +104,17 @@ class DeviceProbe:
             self.clock_offset = offset
             self._note_clock(offset)
         snmp_life = snmp_status = None
+        vendor: dict[str, int] = {}
         if snap_task is not None:
             snap = await snap_task
             snmp_life, snmp_status = device_life_count(snap), snap.printer_status
+            vendor = dict(snap.vendor_counters)
             if snap.problem:
                 problems.append(snap.problem)
             if snap.reachable:
                 snmp_at = time.time() - (time.monotonic() - snap.read_at)
         return Reading(snmp_life, ipp_total, state, snmp_status, reasons, tuple(problems),
-                       started, offset, ipp_at, snmp_at)
+                       started, offset, ipp_at, snmp_at, vendor)
 
     def _note_clock(self, offset: float) -> None:
         if abs(offset - self._noted_offset) < CLOCK_NOTE_S:

@@ -13,7 +13,7 @@ from tests.agent_env import CODES, AgentEnv
 from tests.e2e.test_copy_sessions import MONO, board, copy, copy_env
 from tests.panel.driver import PanelDriver, start_panel
 from ui import strings
-from ui.screens.copy import copy_result_lines
+from ui.screens.copy import copy_result_lines, logged_out_text
 
 
 @pytest.fixture
@@ -146,6 +146,33 @@ async def test_no_copy_button_without_a_copier_board(panel: PanelDriver) -> None
     assert jobs.copy_button.parent is None
 
 
+async def test_logging_out_mid_session_shows_its_result_on_the_login_screen(
+        copy_panel: PanelDriver, board_env: AgentEnv) -> None:
+    """Log out from the auto-logout warning while the copier is on: the session ends with
+    the login, settles a moment later, and the login screen says what it copied and
+    charged, where the user still looks."""
+    panel = copy_panel
+    screen = await copy_on(panel)
+    assert (await asyncio.to_thread(copy, board_env, 3))["copied"] == 3
+    await panel.wait(lambda: screen.pages.text == strings.COPY_PAGES.format(pages=3),
+                     what="3 pages shown")
+    panel.app.logout_warning.show_countdown(8)
+    await panel.tap(panel.app.logout_warning.leave)
+    idle = await panel.wait_screen("idle")
+    expected = strings.COPY_LOGGED_OUT.format(ended=strings.COPY_ENDED["logout"],
+                                              pages=strings.COPY_PAGES.format(pages=3),
+                                              amount="0.30")
+    await panel.wait(lambda: idle.banner.text == expected, 30, "the copy result line")
+    assert expected == "Copying ended when you logged out. 3 pages, charged 0.30."
+    assert board(board_env)["relay"] is False
+    assert screen.result is not None and screen.result["reason"] == "logout"
+    assert panel.app.current_screen() == "idle" and not panel.app.controller.logged_in
+
+    await panel.tap(idle.enter_code)  # the next user: the line goes with the idle screen
+    await panel.wait_screen("keypad")
+    assert idle.banner.text == ""
+
+
 def test_result_lines_say_nothing_charged_and_each_ending() -> None:
     result = {"session_key": "s", "state": "settled", "reason": "idle", "pages": 1,
               "cost": 0, "cost_text": "0.00", "charged": 0, "review": False}
@@ -153,8 +180,24 @@ def test_result_lines_say_nothing_charged_and_each_ending() -> None:
                                          strings.COPY_RESULT_COST.format(cost="0.00"),
                                          strings.COPY_RESULT_NOTHING]
     both = {**result, "reason": "stop", "pages": 7, "pages_by_kind": {"mono": 5, "colour": 2},
-            "cost": 150, "cost_text": "1.50", "charged": 150}
+            "cost": 150, "cost_text": "1.50", "charged": 150, "charged_text": "1.50"}
     assert copy_result_lines(both)[2] == "5 black and white  \u00b7  2 colour"
     assert copy_result_lines(both)[-1] == strings.COPY_RESULT_CHARGED.format(amount="1.50")
     unsorted = {**both, "pages": 8, "review": True}  # one page the board never counted
     assert "5 black and white  \u00b7  2 colour" not in copy_result_lines(unsorted)
+
+
+def test_the_charge_is_the_agents_charged_text_in_the_sites_money_format() -> None:
+    """What was charged, not the cost, in the agent's format: a charge that differs from
+    the cost (part of it charged) and a currency with no minor unit both show as such."""
+    partial = {"session_key": "s", "state": "settled", "reason": "credit", "pages": 5,
+               "cost": 50, "cost_text": "0,50 \u20ac", "charged": 40,
+               "charged_text": "0,40 \u20ac", "review": False}
+    assert copy_result_lines(partial)[-1] == strings.COPY_RESULT_CHARGED.format(
+        amount="0,40 \u20ac")
+    yen = {**partial, "cost": 500, "cost_text": "500", "charged": 500, "charged_text": "500"}
+    assert copy_result_lines(yen)[-1] == "Charged 500"
+    assert logged_out_text({**partial, "reason": "logout"}) == (
+        "Copying ended when you logged out. 5 pages, charged 0,40 \u20ac.")
+    assert logged_out_text({**yen, "pages": 1, "charged": 0}) == (
+        "Copying stopped: your credit is used up. 1 page, nothing charged.")

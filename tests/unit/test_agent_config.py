@@ -149,6 +149,31 @@ def test_wrong_values_name_section_and_key(tmp_path: Path, extra: str, expected:
 
 
 @pytest.mark.parametrize(
+    ("copier", "expected"),
+    [
+        ('tracking = "count"',
+         "[copier] tracking must be 'board', 'counters' or 'off', got 'count'"),
+        ('tracking = "board"', "[copier] tracking = 'board' needs board_port"),
+        ('board_port = "/dev/ttyACM0"\ntracking = "counters"',
+         "[copier] tracking = 'counters' is for a device with no copier board, but "
+         "board_port is set: remove one of them"),
+        ("tracking = true", "[copier] tracking: expected text in quotes, got true"),
+    ],
+)  # fmt: skip
+def test_bad_copy_tracking_is_refused(tmp_path: Path, copier: str, expected: str) -> None:
+    assert error_for(tmp_path, MINIMAL + "[copier]\n" + copier).startswith(expected)
+
+
+def test_copy_tracking_defaults_follow_the_board(tmp_path: Path) -> None:
+    """A board means copies through it; no board means none, unless counters are asked."""
+    assert load_config(write(tmp_path, MINIMAL)).copier.tracking == "off"
+    board = MINIMAL + '[copier]\nboard_port = "/dev/ttyACM0"\n'
+    assert load_config(write(tmp_path, board)).copier.tracking == "board"
+    counted = MINIMAL + '[copier]\ntracking = "counters"\n'
+    assert load_config(write(tmp_path, counted)).copier.tracking == "counters"
+
+
+@pytest.mark.parametrize(
     ("prices", "expected"),
     [
         ('[prices.media.default]\nmono_simplex = "-0.10"',

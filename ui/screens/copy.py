@@ -37,20 +37,37 @@ def split_adds_up(result: dict[str, Any], pages: int) -> bool:
     return len(kinds) > 1 and sum(int(n) for n in kinds.values()) == pages
 
 
+def ended_text(result: dict[str, Any]) -> str:
+    return strings.COPY_ENDED.get(str(result.get("reason", "")), strings.COPY_ENDED["stop"])
+
+
+def charged_text(result: dict[str, Any]) -> str:
+    """What went off the balance, in the agent's money format (as for prints)."""
+    if not int(result.get("charged") or 0):
+        return strings.COPY_RESULT_NOTHING
+    return strings.COPY_RESULT_CHARGED.format(amount=result.get("charged_text", ""))
+
+
+def logged_out_text(result: dict[str, Any]) -> str:
+    """One line for the login screen: a session that ended with the logout, settled after
+    the user's screens were gone."""
+    pages = int(result.get("pages") or 0)
+    fields = {"ended": ended_text(result), "pages": pages_text(pages),
+              "amount": result.get("charged_text", "")}
+    if not int(result.get("charged") or 0):
+        return strings.COPY_LOGGED_OUT_NOTHING.format(**fields)
+    return strings.COPY_LOGGED_OUT.format(**fields)
+
+
 def copy_result_lines(result: dict[str, Any]) -> list[str]:
     """The plain-words summary of one settled copy session."""
     pages = int(result.get("pages") or 0)
-    cost, charged = int(result.get("cost") or 0), int(result.get("charged") or 0)
-    cost_text = str(result.get("cost_text", ""))
-    lines = [strings.COPY_ENDED.get(str(result.get("reason", "")), strings.COPY_ENDED["stop"]),
+    lines = [ended_text(result),
              strings.COPY_RESULT_PAGE if pages == 1
              else strings.COPY_RESULT_PAGES.format(pages=pages),
              *([kinds_text(result)] if split_adds_up(result, pages) else []),
-             strings.COPY_RESULT_COST.format(cost=cost_text)]
-    if charged == 0:
-        lines.append(strings.COPY_RESULT_NOTHING)
-    elif charged == cost:
-        lines.append(strings.COPY_RESULT_CHARGED.format(amount=cost_text))
+             strings.COPY_RESULT_COST.format(cost=result.get("cost_text", "")),
+             charged_text(result)]
     if result.get("review"):
         lines.append(strings.COPY_RESULT_REVIEW)
     return lines
@@ -63,6 +80,7 @@ class CopyScreen(PanelScreen):
         self.session_key = ""
         self.result: dict[str, Any] | None = None
         self.stopping = False
+        self.enforced = True
         self.texts: list[str] = []
         self.pages = Text(text="", font_size=m.font_huge, bold=True, color=c.text,
                           halign="center", size_hint_y=None, height=m.font_huge * 1.6)
@@ -104,8 +122,9 @@ class CopyScreen(PanelScreen):
         self.pages.text = pages_text(int(view.get("pages") or 0))
         self.kinds.text = kinds_text(view)
         self.cost.text = strings.COPY_COST.format(cost=view.get("cost_text", ""))
+        self.enforced = view.get("enforced") is not False
         if not self.stopping:
-            self.note.text = strings.COPY_READY
+            self.note.text = self.ready_text()
             self.stop.disabled = False
         return True
 
@@ -141,8 +160,17 @@ class CopyScreen(PanelScreen):
         if self.result is not None:
             return
         self.stopping = self.stop.disabled = False
-        self.note.text = strings.COPY_READY
+        self.note.text = self.ready_text()
         self.show_error(message)
+
+    def ready_text(self) -> str:
+        """What to do now; on a copier the terminal cannot switch, said plainly."""
+        return strings.COPY_READY if self.enforced else strings.COPY_NOT_ENFORCED
+
+    @property
+    def running(self) -> str:
+        """The key of the session on screen while it has no result yet ("" for none)."""
+        return self.session_key if self.result is None else ""
 
     def _live(self) -> None:
         self.stopping = False

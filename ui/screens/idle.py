@@ -9,6 +9,7 @@ from kivy.uix.boxlayout import BoxLayout
 from ui import strings
 from ui.host import PanelHost
 from ui.screens.base import PanelScreen
+from ui.screens.copy import logged_out_text
 from ui.widgets import Text, big_button
 
 
@@ -52,6 +53,11 @@ class IdleScreen(PanelScreen):
             self._row.add_widget(self.alerts)
         elif not alerts and self.alerts.parent is not None:
             self._row.remove_widget(self.alerts)
+
+    def show_copy_result(self, result: dict[str, Any]) -> None:
+        """A copy session that ended with the logout settles a moment later: its pages and
+        charge replace the goodbye, where the user still looks."""
+        self.banner.show(logged_out_text(result), "info")
 
     def show_agent_down(self) -> None:
         self.printer_state.text = strings.AGENT_DOWN
