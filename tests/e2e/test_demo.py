@@ -1,4 +1,5 @@
-"""`pagetally demo --no-panel --fast`, run as the README runs it, judged by what it prints.
+"""`pagetally demo --no-panel --fast`, run as the README runs it, judged by what it prints:
+its print jobs, its copy session on the simulated copier board, and central's own ledger.
 
 The demo starts real processes (simulator, Mosquitto, central, agent); this test reads its
 statement back and checks the arithmetic itself rather than trusting the demo's own "OK".
@@ -22,9 +23,15 @@ ROW = re.compile(r"^    (?P<job>\S.*?\.pdf)\s+(?P<printed>\d+) of (?P<total>\d+)
                  r"\s+(?P<why>\S.*)$")
 USER = re.compile(r"^  (?P<user>alice|bob) \((?P<display>[^)]+)\)$")
 BALANCE = re.compile(r"^    (?P<which>opening|closing) balance\s+(?P<amount>\d+\.\d\d)( EUR)?$")
-DEVICE_TOTAL = re.compile(r"OK: the device printed (\d+) impressions during the demo;"
-                          r" PageTally charged for (\d+)")
+DEVICE_TOTAL = re.compile(r"OK: the device made (\d+) impressions during the demo;"
+                          r" PageTally charged for (\d+) \((\d+) printed, (\d+) copied\)")
 CENTRAL = re.compile(r"OK: central's balance for (alice|bob) is (\d+\.\d\d);")
+COPY_ROW = re.compile(r"^    Copy session\s+(?P<pages>\d+) copies\s+-\s+(?P<charged>\d+\.\d\d)"
+                      r"\s+-\s+(?P<why>\S.*)$")
+COPY_SETTLED = re.compile(r"settled: (\d+) pages \((\d+) mono, (\d+) colour\), charged"
+                          r" (\d+\.\d\d); the board counted (\d+), the device's counters (\d+)")
+CENTRAL_ROW = re.compile(r"^      \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+\s+(?P<type>\w+)"
+                         r"\s+(?P<amount>-?\d+\.\d\d)\s+-?\d+\.\d\d  ")
 
 
 def cents(text: str) -> int:
@@ -56,7 +63,19 @@ def parse_statement(out: str) -> dict[str, dict[str, object]]:
             current[m["which"]] = cents(m["amount"])
         elif current is not None and (m := ROW.match(line)):
             current["rows"].append(m.groupdict())  # type: ignore[attr-defined]
+        elif current is not None and (m := COPY_ROW.match(line)):
+            current.setdefault("copies", []).append(m.groupdict())  # type: ignore[attr-defined]
     return users
+
+
+def central_rows(out: str) -> dict[str, list[tuple[str, int]]]:
+    """(type, amount) of each transaction `pagetally central show <user>` printed."""
+    rows: dict[str, list[tuple[str, int]]] = {}
+    for part in out.split("$ pagetally central show ")[1:]:
+        name = part.split(" ", 1)[0]
+        rows[name] = [(m["type"], cents(m["amount"])) for line in part.splitlines()
+                      if (m := CENTRAL_ROW.match(line))]
+    return rows
 
 
 def test_demo_runs_the_whole_story_and_the_money_adds_up() -> None:
@@ -82,8 +101,18 @@ def test_demo_runs_the_whole_story_and_the_money_adds_up() -> None:
     assert cancel["why"].startswith("Canceled by you")
     assert cents(cancel["charged"]) == 50 * int(cancel["printed"])  # colour, 0.50 a page
 
+    [copies] = users["alice"]["copies"]  # type: ignore[misc]
+    assert "copies" not in users["bob"]
+    settled = COPY_SETTLED.search(out)
+    assert settled is not None, out
+    assert settled.groups() == ("6", "4", "2", "1.40", "6", "6")  # 4 × 0.10 + 2 × 0.50
+    assert (copies["pages"], copies["charged"], copies["why"]) == ("6", "1.40",
+                                                                   "4 mono, 2 colour")
+    assert "someone tries to copy after Stop: the copier refuses" in out
+
     for name, u in users.items():
         charged = sum(cents(r["charged"]) for r in u["rows"])  # type: ignore[attr-defined]
+        charged += sum(cents(c["charged"]) for c in u.get("copies", []))  # type: ignore[attr-defined]
         assert u["opening"] - charged == u["closing"], (name, u)  # type: ignore[operator]
         for r in u["rows"]:  # type: ignore[attr-defined]
             assert cents(r["estimate"]) == cents(r["charged"]) + cents(r["refunded"]), r
@@ -91,10 +120,15 @@ def test_demo_runs_the_whole_story_and_the_money_adds_up() -> None:
     printed_total = sum(int(r["printed"]) for r in rows.values())
     device = DEVICE_TOTAL.search(out)
     assert device is not None, out
-    assert (int(device[1]), int(device[2])) == (printed_total, printed_total)
+    assert tuple(int(g) for g in device.groups()) == (
+        printed_total + 6, printed_total + 6, printed_total, 6)
 
     central = {m[1]: cents(m[2]) for m in CENTRAL.finditer(out)}
     assert central == {name: u["closing"] for name, u in users.items()}, out
+    at_central = central_rows(out)  # central's own listing: the copy session once, in full
+    assert [a for t, a in at_central["alice"] if t == "copy"] == [-140], out
+    assert [t for t, _ in at_central["bob"]] == ["refund", "print", "adjustment"], out
+    assert re.search(r"OK: central's ledger holds alice's copy session \S+ once: -1\.40;", out)
 
     assert_cleaned_up(out)
 
