@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from agent.api.methods import COPY_START, COPY_STATUS, COPY_STOP, convert
-from agent.api.params import NoParams
-from agent.api.payloads import CopyProgress, CopyResult
 from agent.api.protocol import ApiError
 from agent.copying.counted import CountedRunner
 from agent.copying.runner import CopyRunner
@@ -21,24 +19,24 @@ class CopyApi:
         self.runner = runner
         self.user = user
 
-    async def start(self, params: NoParams) -> CopyProgress:
+    async def start(self, params: dict[str, Any]) -> dict[str, Any]:
         user = self.user()
         try:
-            return convert(await self.runner.start(user), COPY_START.result)
+            return await self.runner.start(user)
         except CopyDenied as exc:
             raise ApiError("denied", str(exc)) from exc
         except CopyUnavailable as exc:
             raise ApiError("copy-unavailable", str(exc)) from exc
 
-    async def stop(self, params: NoParams) -> CopyResult:
+    async def stop(self, params: dict[str, Any]) -> dict[str, Any]:
         """Stop the user's session: the answer is its settled result."""
         try:
             result = await self.runner.stop(self.user())
         except CopyUnavailable as exc:
             raise ApiError("not-found", str(exc)) from exc
         assert result is not None
-        return convert(result, COPY_STOP.result)
+        return result
 
-    async def status(self, params: NoParams) -> CopyProgress | None:
+    async def status(self, params: dict[str, Any]) -> dict[str, Any] | None:
         self.user()
-        return convert(self.runner.status(), COPY_STATUS.result)
+        return self.runner.status()
