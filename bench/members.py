@@ -26,8 +26,8 @@ from central.feerun import run_fees
 from central.members.officernd import OfficeRnD, OfficeRnDSettings
 from central.members.source import FeeRequest
 from central.members.sync import sync
+from central.storage.ledger import SqlLedger
 from central.storage.records import Posting
-from central.storage.sqlite import SqliteLedger
 from tests.central.officernd_standin import StandIn
 
 FIRST_SYNC_GOAL_S = 5.0
@@ -61,7 +61,7 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     standin = build(args.members, args.companies)
     with tempfile.TemporaryDirectory() as tmp:
-        ledger = SqliteLedger(Path(tmp) / "bench.db")
+        ledger = SqlLedger(Path(tmp) / "bench.db")
         source = client(standin)
         directory, fetch_s = timed(source.directory)
         assert len(directory.members) == args.members

@@ -31,10 +31,10 @@ CONNECTIONS = 4
 
 
 def build(db: Path, users: int, txns: int) -> None:
-    """Rows written straight into the ledger's schema (made by SqliteLedger), in one commit."""
-    from central.storage.sqlite import SqliteLedger
+    """Rows written straight into the ledger's schema (made by SqlLedger), in one commit."""
+    from central.storage.ledger import SqlLedger
 
-    SqliteLedger(db).close()
+    SqlLedger(db).close()
     con = sqlite3.connect(db)
     now = dt.datetime.now(dt.UTC)
     names = [f"user{u:05d}@example.org" for u in range(users)]

@@ -48,7 +48,7 @@ from agent.ledger import Ledger
 from agent.sync.link import CentralLink, LinkSettings
 from agent.sync.outbox import Ack, OutboxSender
 from central import admin
-from central.storage.sqlite import SqliteLedger
+from central.storage.ledger import SqlLedger
 from contract import StatusPayload, encode
 from tests.helpers import BIN, ROOT, Child, spawn
 from tests.mosquitto import CENTRAL_USER, OBSERVER_USER, Mosquitto, password_of
@@ -131,7 +131,7 @@ def raw_paho(broker: Mosquitto, n: int, inflight: int) -> float:
 
 def start_central(workdir: Path, broker: Mosquitto, batch_max: int, inflight: int) -> Child:
     db = workdir / "central.db"
-    ledger = SqliteLedger(db)
+    ledger = SqlLedger(db)
     try:
         for user in USERS:
             admin.add_user(ledger, user, user, START, restricted=False, credit_limit=0,
@@ -261,7 +261,7 @@ async def all_phases(agent: Agent, broker: Mosquitto, args: argparse.Namespace,
 def audit(workdir: Path, ledger: Ledger) -> tuple[int, int]:
     """(lost, duplicated): agent txns missing at central; applications beyond one each."""
     mine = {t.txn_id: t.user for t in ledger.txns()}
-    central = SqliteLedger(workdir / "central.db")
+    central = SqlLedger(workdir / "central.db")
     try:
         held = {r.txn_id for r in central.all_transactions() if r.device == DEVICE}
         applied = sum(START - a.balance for a in central.accounts())  # every txn is -1

@@ -15,7 +15,8 @@ from central.codes import CodeBook
 from central.members.source import MembershipError
 from central.money import MoneyError, format_money, parse_money
 from central.storage.base import StorageError
-from central.storage.sqlite import SqliteLedger
+from central.storage.ledger import SqlLedger
+from central.storage.sqldb import DatabaseError, describe, is_postgres, sqlite_path
 
 DEFAULT_CURRENCY = "EUR"
 
@@ -34,11 +35,13 @@ def _shared_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     the main parser holds the defaults, and each subcommand's copy leaves the value alone
     (SUPPRESS) unless given there, so `--db X show ann` and `show ann --db X` both work."""
     default = argparse.SUPPRESS if suppress else None
-    parser.add_argument("--db", type=Path, default=default,
-                        help="the ledger's SQLite file (required)")
+    parser.add_argument("--db", default=default, metavar="URL",
+                        help="the ledger (required): a SQLite file path, sqlite:///path,"
+                             " or postgresql://user@host:port/dbname")
     parser.add_argument("--secret-file", type=Path, default=default,
-                        help="server secret for code lookups (default: DB path + .secret;"
-                             " created on first run; keep it out of backups of the DB)")
+                        help="server secret for code lookups (default for a SQLite ledger:"
+                             " DB path + .secret; required with PostgreSQL; created on first"
+                             " run; keep it out of backups of the DB)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -146,12 +149,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def _ledger(args: argparse.Namespace) -> SqliteLedger:
-    return SqliteLedger(args.db, currency=getattr(args, "currency", DEFAULT_CURRENCY))
+def _ledger(args: argparse.Namespace) -> SqlLedger:
+    return SqlLedger(args.db, currency=getattr(args, "currency", DEFAULT_CURRENCY))
 
 
 def _secret(args: argparse.Namespace) -> Path:
-    return args.secret_file or args.db.with_name(args.db.name + ".secret")
+    if args.secret_file:
+        return Path(args.secret_file)
+    if is_postgres(args.db):
+        raise DatabaseError("with a PostgreSQL ledger, give --secret-file: the code-lookup"
+                            " secret is a file of its own, kept off the database server")
+    path = sqlite_path(args.db)
+    return path.with_name(path.name + ".secret")
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -178,7 +187,8 @@ def serve(args: argparse.Namespace) -> int:
     def announce() -> None:
         while not stop.is_set():
             if service.ready.wait(0.5):
-                print("READY " + json.dumps({"client_id": args.client_id, "db": str(args.db),
+                print("READY " + json.dumps({"client_id": args.client_id,
+                                             "db": describe(args.db),
                                              "broker": f"{args.mqtt_host}:{args.mqtt_port}"}),
                       flush=True)
                 return
@@ -270,6 +280,6 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     try:
         return serve(args) if args.command == "serve" else admin_command(args)
-    except (OSError, StorageError) as exc:
+    except (OSError, StorageError, DatabaseError) as exc:
         print(f"pagetally central: {exc}", file=sys.stderr)
         return 1

@@ -298,11 +298,11 @@ def _schedule(args: argparse.Namespace, ledger: Ledger, sub: str) -> None:
         print("nothing is due")
 
 
-def scheduler_loop(db: Path, stop: threading.Event, every_s: float = 30.0) -> None:
+def scheduler_loop(db: Path | str, stop: threading.Event, every_s: float = 30.0) -> None:
     """The service's scheduler thread: its own connection, one tick every `every_s`."""
-    from central.storage.sqlite import SqliteLedger
+    from central.storage.ledger import SqlLedger
 
-    ledger = SqliteLedger(db)
+    ledger = SqlLedger(db)
     scheduler = Scheduler(ledger, all_jobs)
     try:
         while True:

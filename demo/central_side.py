@@ -55,9 +55,9 @@ class CentralAdmin:
 
     def wait_balances(self, expected: dict[str, int], timeout: float) -> dict[str, int]:
         """Central's balances once they equal `expected`, or as they are at the deadline."""
-        from central.storage.sqlite import SqliteLedger
+        from central.storage.ledger import SqlLedger
 
-        ledger = SqliteLedger(self.db)
+        ledger = SqlLedger(self.db)
         try:
             deadline = time.monotonic() + timeout
             while True:

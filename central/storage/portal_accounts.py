@@ -1,8 +1,10 @@
-"""The web portal's own SQLite file: sign-in accounts, invite links, sessions, failed sign-ins
-and review decisions.
+"""The web portal's own tables: sign-in accounts, invite links, sessions, failed sign-ins and
+review decisions.
 
-Kept apart from the money ledger (as enrolment tokens are): nothing here moves money, and a
-portal outage or a reset of sessions never touches a balance. Secrets are stored only as
+Kept apart from the money ledger: nothing here moves money, and a portal outage or a reset
+of sessions never touches a balance. With SQLite they sit in a file of their own; with
+PostgreSQL in the ledger's database (tables of their own), so every central instance behind
+a load balancer sees the same sessions. Secrets are stored only as
 digests: invite and session tokens as SHA-256 (they are 256-bit random, so a plain digest is
 enough), passwords as argon2id hashes made by the caller.
 """
@@ -10,12 +12,13 @@ enough), passwords as argon2id hashes made by the caller.
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+from central.storage.sqldb import SqlDb, connect
 
 Role = Literal["user", "admin"]
 ROLES: tuple[Role, ...] = ("user", "admin")
@@ -35,7 +38,7 @@ CREATE INDEX IF NOT EXISTS sessions_user ON sessions (username);
 CREATE TABLE IF NOT EXISTS signin_failures (key TEXT NOT NULL, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS signin_failures_key ON signin_failures (key, at);
 CREATE TABLE IF NOT EXISTS review_decisions (
-    txn_id TEXT PRIMARY KEY, decision TEXT NOT NULL, by TEXT NOT NULL, at REAL NOT NULL)
+    txn_id TEXT PRIMARY KEY, decision TEXT NOT NULL, "by" TEXT NOT NULL, at REAL NOT NULL)
 """
 
 
@@ -57,33 +60,26 @@ class Session:
 class PortalAccounts:
     """One connection per thread (the web app's endpoints run in a thread pool)."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
+    def __init__(self, url: Path | str) -> None:
+        self.url = str(url)
         self._local = threading.local()
         with self._tx() as db:
-            for statement in filter(str.strip, _SCHEMA.split(";")):
+            schema = _SCHEMA if db.dialect == "sqlite" else _SCHEMA.replace(
+                " REAL", " DOUBLE PRECISION")  # PostgreSQL's REAL is 4 bytes: no seconds
+            for statement in filter(str.strip, schema.split(";")):
                 db.execute(statement)
 
     @property
-    def _db(self) -> sqlite3.Connection:
+    def _db(self) -> SqlDb:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            self._local.db = db
+            db = self._local.db = connect(self.url)
         return db
 
     @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+    def _tx(self) -> Iterator[SqlDb]:
+        with self._db.transaction() as db:
             yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
 
     # invites ----------------------------------------------------------------------------
 
@@ -161,7 +157,7 @@ class PortalAccounts:
 
     def decide(self, txn_id: str, decision: str, by: str, at: float) -> None:
         with self._tx() as db:
-            db.execute("INSERT OR IGNORE INTO review_decisions VALUES (?, ?, ?, ?)",
+            db.execute("INSERT INTO review_decisions VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                        (txn_id, decision, by, at))
 
     def decided(self) -> set[str]:

@@ -8,14 +8,14 @@ statement by 90 days and 100 rows, the admin log by pages keyed on rowid.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from central.storage.base import TxnRecord
-from central.storage.sqlite_base import TXN_COLUMNS, iso, txn_record
+from central.storage.sql_base import TXN_COLUMNS, iso, txn_record
+from central.storage.sqldb import SqlDb, connect
 
 TXN_TYPES = ("print", "copy", "refund", "adjustment")
 PAGE = 100
@@ -58,20 +58,19 @@ class LogFilter:
             parts.append("occurred_at < ?")
             params.append(iso(dt.datetime.combine(self.until + dt.timedelta(days=1),
                                                   dt.time(), dt.UTC)))
-        return " AND ".join(parts) or "1", params
+        return " AND ".join(parts) or "TRUE", params
 
 
 class PortalQueries:
-    def __init__(self, ledger_path: Path | str) -> None:
-        self.path = Path(ledger_path)
+    def __init__(self, ledger_url: Path | str) -> None:
+        self.url = str(ledger_url)
         self._local = threading.local()
 
     @property
-    def _db(self) -> sqlite3.Connection:
+    def _db(self) -> SqlDb:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30.0)
-            self._local.db = db
+            db = self._local.db = connect(self.url, read_only=True)
         return db
 
     def currency(self) -> str:
@@ -104,7 +103,9 @@ class PortalQueries:
         where = "removed_at IS NULL"
         params: list[object] = []
         if search:
-            where += " AND (username LIKE ? ESCAPE '\\' OR display_name LIKE ? ESCAPE '\\')"
+            like = "LIKE" if self._db.dialect == "sqlite" else "ILIKE"  # SQLite's ignores case
+            where += (f" AND (username {like} ? ESCAPE '\\'"
+                      f" OR display_name {like} ? ESCAPE '\\')")
             pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace(
                 "_", "\\_") + "%"
             params += [pattern, pattern]
@@ -146,19 +147,22 @@ class PortalQueries:
     def review_queue(self, limit: int = 200) -> list[tuple[TxnRecord, int]]:
         """Charges the terminals flagged for review, newest first, each with what has been
         given back for its job since (refunds and adjustments made at central)."""
+        flagged = ("json_extract(job_json, '$.review') = 1" if self._db.dialect == "sqlite"
+                   else "(job_json::jsonb -> 'review') = 'true'::jsonb")
         rows = self._db.execute(
             f"SELECT {TXN_COLUMNS} FROM transactions WHERE origin = 'device'"
-            " AND type IN ('print', 'copy') AND json_extract(job_json, '$.review') = 1"
+            f" AND type IN ('print', 'copy') AND {flagged}"
             " ORDER BY rowid DESC LIMIT ?", (limit,))
         return [(record, self.given_back(record)) for record in map(txn_record, rows.fetchall())]
 
     def given_back(self, charge: TxnRecord) -> int:
         """What central has given back for a charge: refunds of it, and refunds and
         adjustments that name its job."""
-        return self._db.execute(
+        by_job, params = (" OR job_id = ?", (charge.txn_id, charge.job_id)) if charge.job_id \
+            else ("", (charge.txn_id,))
+        return int(self._db.execute(  # a sum is NUMERIC on PostgreSQL
             "SELECT coalesce(sum(amount), 0) FROM transactions WHERE amount > 0 AND"
-            " origin IN ('refund', 'admin') AND (refund_of = ? OR job_id = ?)",
-            (charge.txn_id, charge.job_id or "\0")).fetchone()[0]
+            f" origin IN ('refund', 'admin') AND (refund_of = ?{by_job})", params).fetchone()[0])
 
     def get_txn(self, txn_id: str) -> TxnRecord | None:
         row = self._db.execute(f"SELECT {TXN_COLUMNS} FROM transactions WHERE txn_id = ?",

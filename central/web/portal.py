@@ -1,6 +1,6 @@
 """Everything a page needs, in one object the app keeps: the stores, the clock, the policy.
 
-Writes that move money go through `SqliteLedger` and `central.admin` (one connection per
+Writes that move money go through `SqlLedger` and `central.admin` (one connection per
 thread, as the ledger is single-writer by design); reads go through `PortalQueries`.
 """
 
@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 from central.codes import CodeBook
 from central.schedule import ScheduleError, zone
 from central.scheduler import TIMEZONE_SETTING
+from central.storage.ledger import SqlLedger
 from central.storage.portal_accounts import PortalAccounts
 from central.storage.portal_queries import PortalQueries
-from central.storage.sqlite import SqliteLedger
 from central.web.auth import SignInPolicy
 from central.web.devices import DeviceWatch
 
@@ -58,7 +58,7 @@ class PortalSettings:
 
 @dataclass
 class Portal:
-    ledger_path: Path
+    ledger_url: str
     accounts: PortalAccounts
     queries: PortalQueries
     codes: CodeBook
@@ -71,17 +71,17 @@ class Portal:
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     @classmethod
-    def open(cls, ledger_path: Path, portal_path: Path, secret_path: Path,
+    def open(cls, ledger_url: Path | str, portal_url: Path | str, secret_path: Path,
              **options: object) -> Portal:
-        SqliteLedger(ledger_path).close()  # create and migrate before reading it read-only
-        return cls(ledger_path, PortalAccounts(portal_path), PortalQueries(ledger_path),
+        SqlLedger(ledger_url).close()  # create and migrate before reading it read-only
+        return cls(str(ledger_url), PortalAccounts(portal_url), PortalQueries(ledger_url),
                    CodeBook.from_file(secret_path), **options)  # type: ignore[arg-type]
 
-    def ledger(self) -> SqliteLedger:
+    def ledger(self) -> SqlLedger:
         """This thread's writing connection to the ledger."""
         found = getattr(self._local, "ledger", None)
         if found is None:
-            found = self._local.ledger = SqliteLedger(self.ledger_path)
+            found = self._local.ledger = SqlLedger(self.ledger_url)
         return found
 
     def now(self) -> dt.datetime:

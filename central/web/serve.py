@@ -11,6 +11,7 @@ from pathlib import Path
 
 from central.storage.base import Ledger
 from central.storage.portal_accounts import PortalAccounts, Role
+from central.storage.sqldb import describe, is_postgres, sqlite_path
 from central.web.devices import DeviceWatch
 from central.web.pages_auth import InviteError, issue_invite
 from central.web.portal import PUBLIC_URL as PUBLIC_URL_SETTING
@@ -18,8 +19,15 @@ from central.web.portal import Portal
 from central.web.server import WebServer
 
 
-def portal_db(args: argparse.Namespace) -> Path:
-    return args.portal_db or args.db.with_name(args.db.name + ".portal")
+def portal_db(args: argparse.Namespace) -> Path | str:
+    """The portal's sign-in tables: a file beside a SQLite ledger, or in PostgreSQL the
+    ledger's own database (so every instance shares the sessions)."""
+    if args.portal_db:
+        return Path(args.portal_db)
+    if is_postgres(args.db):
+        return str(args.db)
+    path = sqlite_path(args.db)
+    return path.with_name(path.name + ".portal")
 
 
 def _listen(text: str) -> tuple[str, int]:
@@ -52,7 +60,7 @@ def serve_web_only(args: argparse.Namespace, mqtt_password: str, secret: Path) -
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     server = start_web(args, mqtt_password, secret)
-    print("READY " + json.dumps({"web": server.port, "db": str(args.db)}), flush=True)
+    print("READY " + json.dumps({"web": server.port, "db": describe(args.db)}), flush=True)
     stop.wait()
     server.stop()
     return 0

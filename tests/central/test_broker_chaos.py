@@ -22,7 +22,6 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -35,9 +34,9 @@ from paho.mqtt.properties import Properties
 from central.codes import CodeBook
 from central.rpc import LockoutPolicy, RpcHandler
 from central.service import CentralService, ServiceConfig
-from central.storage.sqlite import SqliteLedger
+from central.storage.ledger import SqlLedger
 from contract import AckPayload, RpcResponse, decode_ack, decode_response, encode, topic
-from tests.central.conftest import ALICE_CODE, START_BALANCE, CentralRunner
+from tests.central.conftest import ALICE_CODE, START_BALANCE, CentralRunner, LedgerAt
 from tests.central.mqtt_client import make_txn
 from tests.mosquitto import CENTRAL_USER, Mosquitto, password_of
 
@@ -152,9 +151,9 @@ class OutboxDevice:
         self.client.loop_stop()
 
 
-def check_ledger(db: Path, device: OutboxDevice) -> None:
+def check_ledger(db: LedgerAt, device: OutboxDevice) -> None:
     """Every txn the device sent is in the ledger exactly once, and the balances add up."""
-    ledger = SqliteLedger(db)
+    ledger = SqlLedger(db.url)
     try:
         rows = list(ledger.all_transactions())
         mine = [r for r in rows if r.device == device.device]
@@ -179,7 +178,7 @@ class CentralThread(threading.Thread):
     held at `go` so the test can take the broker away first. Anything that escapes `run`
     is kept in `error` (in the real process it would end central)."""
 
-    def __init__(self, db: Path, broker: Mosquitto) -> None:
+    def __init__(self, db: LedgerAt, broker: Mosquitto) -> None:
         super().__init__(name="central-worker", daemon=True)
         self.db, self.broker = db, broker
         self.go, self.stop_event, self.built = (threading.Event(), threading.Event(),
@@ -188,11 +187,9 @@ class CentralThread(threading.Thread):
         self.service: CentralService | None = None
 
     def run(self) -> None:
-        ledger = SqliteLedger(self.db)  # SQLite: the connection belongs to this thread
+        ledger = SqlLedger(self.db.url)  # SQLite: the connection belongs to this thread
         try:
-            rpc = RpcHandler(ledger, CodeBook.from_file(self.db.with_name(self.db.name
-                                                                          + ".secret")),
-                             LockoutPolicy())
+            rpc = RpcHandler(ledger, CodeBook.from_file(self.db.secret), LockoutPolicy())
             self.service = CentralService(ledger, rpc, ServiceConfig(
                 port=self.broker.port, username=CENTRAL_USER,
                 password=password_of(CENTRAL_USER), client_id="central-window"))
@@ -214,7 +211,8 @@ class CentralThread(threading.Thread):
 
 @pytest.mark.parametrize("kind", ["txns", "rpcs"])
 def test_answers_published_while_the_broker_is_down_do_not_end_central(
-        kind: str, broker: Mosquitto, ledger_db: Path, caplog: pytest.LogCaptureFixture) -> None:
+        kind: str, broker: Mosquitto, ledger_db: LedgerAt,
+        caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="pagetally.central")
     central = CentralThread(ledger_db, broker)
     central.start()

@@ -26,9 +26,9 @@ def _auth(device: Device, card: str, pin: str) -> AuthResponse:
 @pytest.fixture
 def with_pin(central: CentralRunner) -> CentralRunner:
     ledger = central.ledger()
-    admin.set_pin(ledger, CodeBook.from_file(central.db.with_name(central.db.name + ".secret")),
-                  "bob", BOB_PIN)
-    assert BOB_PIN.encode() not in central.db.read_bytes()
+    admin.set_pin(ledger, CodeBook.from_file(central.db.secret), "bob", BOB_PIN)
+    stored = ledger.pin_hash("bob")
+    assert stored is not None and stored.startswith("$argon2id$") and BOB_PIN not in stored
     ledger.close()
     return central
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from central.storage.sqlite import SqliteLedger
+from central.storage.ledger import SqlLedger
+from tests.central.conftest import LedgerAt, Stores
 from tests.central.officernd_standin import StandIn
 from tests.helpers import BIN, ROOT
 
@@ -25,15 +26,16 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-def central(db: Path, *args: str) -> tuple[int, str]:
-    proc = subprocess.run([str(BIN / "pagetally"), "central", *args, "--db", str(db)],
+def central(db: LedgerAt, *args: str) -> tuple[int, str]:
+    proc = subprocess.run([str(BIN / "pagetally"), "central", *args, "--db", db.url,
+                           "--secret-file", str(db.secret)],
                           capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def test_groups_quotas_and_settings(tmp_path: Path) -> None:
-    db = tmp_path / "c.db"
+def test_groups_quotas_and_settings(stores: Stores) -> None:
+    db = stores.new("c")
     assert central(db, "settings", "set", "timezone", "Mars/Base") == (
         1, "pagetally central: 'Mars/Base' is not a time zone: use a name like"
            " Europe/Berlin or UTC\n")
@@ -59,8 +61,8 @@ def test_groups_quotas_and_settings(tmp_path: Path) -> None:
     assert "timezone = Europe/Berlin" in out and "fees.managed_here = (default)" in out
 
 
-def test_source_sync_and_fee_run(tmp_path: Path, standin: StandIn) -> None:
-    db = tmp_path / "c.db"
+def test_source_sync_and_fee_run(stores: Stores, tmp_path: Path, standin: StandIn) -> None:
+    db = stores.new("c")
     secret = tmp_path / "ornd.secret"
     secret.write_text(standin.client_secret)
     assert central(db, "user", "add", "bo@x.org", "--balance", "-4.20")[0] == 0
@@ -68,7 +70,8 @@ def test_source_sync_and_fee_run(tmp_path: Path, standin: StandIn) -> None:
                       standin.client_id, "--client-secret-file", str(secret), "--api-url",
                       standin.url, "--identity-url", standin.url)
     assert rc == 0 and "OfficeRnD organisation acme" in out and "statuses in ['active']" in out
-    assert standin.client_secret not in db.read_bytes().decode("latin-1")
+    ledger = SqlLedger(db.url)
+    assert standin.client_secret not in repr(ledger.settings())
     rc, out = central(db, "sync")
     assert rc == 1 and "bo@x.org: -4.20 EUR" in out and "--confirm-negatives" in out, out
     rc, out = central(db, "sync", "--dry-run")
@@ -80,7 +83,6 @@ def test_source_sync_and_fee_run(tmp_path: Path, standin: StandIn) -> None:
     assert rc == 0 and "1 fee(s), 4.20 EUR" in out and "bo@x.org: 4.20 EUR, fee fee" in out
     assert [f["price"] for f in standin.fees] == ["4.2"]
     assert central(db, "fees", "report")[1] == out
-    ledger = SqliteLedger(db)
     assert {a.username: a.balance for a in ledger.accounts()} == {"ann@x.org": 0,
                                                                    "bo@x.org": 0}
     rc, out = central(db, "runs")
@@ -91,14 +93,14 @@ def test_source_sync_and_fee_run(tmp_path: Path, standin: StandIn) -> None:
     assert len(standin.fees) == 1
 
 
-def test_pin_set(tmp_path: Path) -> None:
-    db = tmp_path / "c.db"
+def test_pin_set(stores: Stores) -> None:
+    db = stores.new("c")
     assert central(db, "user", "add", "ann")[0] == 0
     assert central(db, "pin", "set", "ann", "--pin", "12") == (
         1, "pagetally central: a PIN is 4 to 8 digits\n")
     rc, out = central(db, "pin", "set", "ann")
     assert rc == 0 and out.startswith("PIN for ann: ") and len(out.split()[3]) == 4, out
-    ledger = SqliteLedger(db)
+    ledger = SqlLedger(db.url)
     stored = ledger.pin_hash("ann")
     assert stored is not None and stored.startswith("$argon2id$")
     assert central(db, "pin", "set", "nobody", "--pin", "1234") == (

@@ -16,8 +16,9 @@ from central.members import config
 from central.members.sync import sync
 from central.scheduler import Job, Scheduler
 from central.storage.base import Ledger
-from central.storage.sqlite import SqliteLedger
+from central.storage.ledger import SqlLedger
 from tests.central.clock import Clock
+from tests.central.conftest import Stores
 from tests.central.mqtt_client import make_txn
 from tests.central.officernd_standin import StandIn
 
@@ -42,8 +43,8 @@ def standin() -> Iterator[StandIn]:
 
 
 @pytest.fixture
-def ledger(tmp_path: Path, standin: StandIn) -> SqliteLedger:
-    led = SqliteLedger(tmp_path / "fees.db")
+def ledger(stores: Stores, tmp_path: Path, standin: StandIn) -> SqlLedger:
+    led = SqlLedger(stores.url("fees"))
     led.set_setting("timezone", "Europe/Berlin")
     secret = tmp_path / "ornd.secret"
     secret.write_text(standin.client_secret)
@@ -82,7 +83,7 @@ def assert_billed_once(ledger: Ledger, standin: StandIn) -> None:
 
 
 def test_the_fee_run_bills_each_negative_balance_and_zeroes_it(
-        ledger: SqliteLedger, standin: StandIn) -> None:
+        ledger: SqlLedger, standin: StandIn) -> None:
     scheduler = Scheduler(ledger, all_jobs, clock=Clock(RUN_AT))
     outcomes = {o.key: o for o in scheduler.tick()}
     assert scheduler.tick() == []
@@ -96,7 +97,7 @@ def test_the_fee_run_bills_each_negative_balance_and_zeroes_it(
     assert stored is not None and stored.state == "done" and json.loads(stored.report) == report
 
 
-def test_the_site_switch_turns_the_fee_run_off(ledger: SqliteLedger, standin: StandIn) -> None:
+def test_the_site_switch_turns_the_fee_run_off(ledger: SqlLedger, standin: StandIn) -> None:
     ledger.set_setting(FEES_SETTING, "no")
     before = balances(ledger)
     outcomes = Scheduler(ledger, all_jobs, clock=Clock(RUN_AT)).tick()
@@ -114,7 +115,7 @@ CRASHES = [("claimed", 1)] + [(step, 1) for step in STEPS] + [
     (step, nth, batch) for step, nth in CRASHES for batch in (100, 1)
     if (step, nth, batch) != ("after_post", 2, 100)])  # one batch holds all three users
 def test_a_crash_at_any_step_neither_loses_nor_repeats_a_fee(
-        ledger: SqliteLedger, standin: StandIn, step: str, nth: int, batch: int,
+        ledger: SqlLedger, standin: StandIn, step: str, nth: int, batch: int,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(feerun, "BATCH", batch)  # one commit for all, or one per user
     seen: list[str] = []
@@ -131,14 +132,14 @@ def test_a_crash_at_any_step_neither_loses_nor_repeats_a_fee(
     with pytest.raises(Crash):
         Scheduler(ledger, crashing, owner="dies", clock=clock, lease_s=60).tick()
     ledger.close()
-    again = SqliteLedger(ledger.path)  # a new process, after the lease ran out
+    again = SqlLedger(ledger.url)  # a new process, after the lease ran out
     clock.now += dt.timedelta(seconds=61)
     Scheduler(again, all_jobs, owner="next", clock=clock, lease_s=60).tick()
     assert_billed_once(again, standin)
 
 
 def test_a_membership_system_that_is_down_is_billed_next_day(
-        ledger: SqliteLedger, standin: StandIn, tmp_path: Path) -> None:
+        ledger: SqlLedger, standin: StandIn, tmp_path: Path) -> None:
     config.set_officernd(ledger, standin.org, standin.client_id, tmp_path / "ornd.secret",
                          standin.url, standin.url, attempts=2)
     standin.fail("/fees", 503, times=200)
@@ -154,7 +155,7 @@ def test_a_membership_system_that_is_down_is_billed_next_day(
     assert_billed_once(ledger, standin)
 
 
-def test_a_fee_whose_answer_was_lost_is_billed_once(ledger: SqliteLedger,
+def test_a_fee_whose_answer_was_lost_is_billed_once(ledger: SqlLedger,
                                                     standin: StandIn) -> None:
     standin.lose_fee_answers = 2
     Scheduler(ledger, all_jobs, clock=Clock(RUN_AT)).tick()

@@ -15,8 +15,9 @@ from central.members import config
 from central.members.rules import INDIVIDUAL_GROUP, UNLINKED_GROUP, MemberFilter
 from central.members.sync import FILTER_SETTING, NeedsConfirmation, sync
 from central.scheduler import Scheduler
-from central.storage.sqlite import SqliteLedger
+from central.storage.ledger import SqlLedger
 from tests.central.clock import Clock
+from tests.central.conftest import Stores
 from tests.central.mqtt_client import make_txn
 from tests.central.officernd_standin import StandIn
 
@@ -36,8 +37,8 @@ def standin(tmp_path: Path) -> Iterator[StandIn]:
 
 
 @pytest.fixture
-def ledger(tmp_path: Path, standin: StandIn) -> SqliteLedger:
-    led = SqliteLedger(tmp_path / "m.db")
+def ledger(stores: Stores, tmp_path: Path, standin: StandIn) -> SqlLedger:
+    led = SqlLedger(stores.url("m"))
     secret = tmp_path / "ornd.secret"
     secret.write_text(standin.client_secret)
     config.set_officernd(led, standin.org, standin.client_id, secret, standin.url,
@@ -45,17 +46,17 @@ def ledger(tmp_path: Path, standin: StandIn) -> SqliteLedger:
     return led
 
 
-def source(ledger: SqliteLedger):  # type: ignore[no-untyped-def]
+def source(ledger: SqlLedger):  # type: ignore[no-untyped-def]
     found = config.open_source(ledger)
     assert found is not None
     return found
 
 
-def users(ledger: SqliteLedger) -> dict[str, tuple[int, tuple[str, ...]]]:
+def users(ledger: SqlLedger) -> dict[str, tuple[int, tuple[str, ...]]]:
     return {a.username: (a.balance, a.groups) for a in ledger.accounts()}
 
 
-def test_first_sync_into_an_empty_ledger_creates_what_matches(ledger: SqliteLedger) -> None:
+def test_first_sync_into_an_empty_ledger_creates_what_matches(ledger: SqlLedger) -> None:
     ledger.add_group("Acme", restricted=False, credit_limit=0)
     result = sync(ledger, source(ledger))
     assert users(ledger) == {"ann@x.org": (0, ("Acme",)), "bob@x.org": (0, ("Globex",)),
@@ -67,7 +68,7 @@ def test_first_sync_into_an_empty_ledger_creates_what_matches(ledger: SqliteLedg
     assert json.loads(result.report)["create"] == 4
 
 
-def test_first_sync_into_a_ledger_with_users(ledger: SqliteLedger) -> None:
+def test_first_sync_into_a_ledger_with_users(ledger: SqlLedger) -> None:
     for name, balance in (("ann@x.org", 500), ("di@x.org", 200), ("zed", 100),
                           ("neg@x.org", -300)):
         admin.add_user(ledger, name, "Old name", balance, restricted=True, credit_limit=0,
@@ -96,7 +97,7 @@ def test_first_sync_into_a_ledger_with_users(ledger: SqliteLedger) -> None:
     assert (late.status, late.balance) == ("applied", 150)
 
 
-def test_a_regular_sync_follows_the_source(ledger: SqliteLedger, standin: StandIn) -> None:
+def test_a_regular_sync_follows_the_source(ledger: SqlLedger, standin: StandIn) -> None:
     sync(ledger, source(ledger))
     admin.add_user(ledger, "walkin", "Walk In", 0, restricted=True, credit_limit=0,
                    groups=["guests"])
@@ -116,7 +117,7 @@ def test_a_regular_sync_follows_the_source(ledger: SqliteLedger, standin: StandI
     assert bob is not None and bob.display_name == "Robert B"
 
 
-def test_a_removed_member_who_returns_keeps_the_balance(ledger: SqliteLedger,
+def test_a_removed_member_who_returns_keeps_the_balance(ledger: SqlLedger,
                                                         standin: StandIn) -> None:
     sync(ledger, source(ledger))
     admin.post(ledger, "cy@x.org", "adjustment", 250, note="x", comment="")
@@ -134,15 +135,15 @@ def test_a_removed_member_who_returns_keeps_the_balance(ledger: SqliteLedger,
     (MemberFilter(tags=("print",)), {"ann@x.org"}),
     (MemberFilter(locations=("L2",)), {"bob@x.org"}),
 ])
-def test_member_management_chooses_who_is_synced(ledger: SqliteLedger, wanted: MemberFilter,
+def test_member_management_chooses_who_is_synced(ledger: SqlLedger, wanted: MemberFilter,
                                                  expected: set[str]) -> None:
     ledger.set_setting(FILTER_SETTING, wanted.to_json())
     sync(ledger, source(ledger))
     assert set(users(ledger)) == expected
 
 
-def test_a_file_source_syncs_the_same_way(tmp_path: Path) -> None:
-    ledger = SqliteLedger(tmp_path / "f.db")
+def test_a_file_source_syncs_the_same_way(stores: Stores, tmp_path: Path) -> None:
+    ledger = SqlLedger(stores.url("f"))
     members = tmp_path / "members.csv"
     members.write_text("id,name,email,company_id,company\n1,Ann,ann@x.org,c1,Acme\n"
                        "2,Bo,bo@x.org,,\n")
@@ -154,7 +155,7 @@ def test_a_file_source_syncs_the_same_way(tmp_path: Path) -> None:
 
 
 def test_regular_syncs_run_daily_on_the_scheduler_after_the_first(
-        ledger: SqliteLedger, standin: StandIn) -> None:
+        ledger: SqlLedger, standin: StandIn) -> None:
     ledger.set_setting("timezone", "Europe/Berlin")
     clock = Clock(dt.datetime(2026, 3, 2, 6, 0, tzinfo=dt.UTC))  # 07:00 in Berlin
     scheduler = Scheduler(ledger, all_jobs, clock=clock)

@@ -10,20 +10,21 @@ import pytest
 
 from central import admin
 from central.money import MoneyError, format_money, parse_money
+from central.storage.ledger import SqlLedger
+from central.storage.migrations_sqlite import MIGRATIONS
 from central.storage.records import Posting
-from central.storage.sqlite import SqliteLedger
-from central.storage.sqlite_migrations import MIGRATIONS
+from tests.central.conftest import Stores
 from tests.central.mqtt_client import make_txn
 
 
 @pytest.fixture
-def ledger(tmp_path: Path) -> SqliteLedger:
-    led = SqliteLedger(tmp_path / "p.db")
+def ledger(stores: Stores) -> SqlLedger:
+    led = SqlLedger(stores.url("p"))
     admin.add_user(led, "ann", "Ann", 1000, restricted=True, credit_limit=0, groups=["g"])
     return led
 
 
-def test_each_posting_says_where_it_came_from(ledger: SqliteLedger) -> None:
+def test_each_posting_says_where_it_came_from(ledger: SqlLedger) -> None:
     charge = make_txn("ann", -300)
     assert ledger.apply_txn(charge, "dev-a").status == "applied"
     admin.post(ledger, "ann", "adjustment", 50, note="Balance adjustment", comment="gift")
@@ -43,7 +44,7 @@ def test_each_posting_says_where_it_came_from(ledger: SqliteLedger) -> None:
 
 
 def test_a_posting_applies_once_and_reset_and_cap_are_worked_out_in_the_commit(
-        ledger: SqliteLedger) -> None:
+        ledger: SqlLedger) -> None:
     def p(pid: str, amount: int, **kw: object) -> Posting:
         return Posting(pid, "ann", amount, "schedule", "schedule", "Weekly", **kw)  # type: ignore[arg-type]
 
@@ -76,7 +77,7 @@ def test_schema_1_admin_rows_become_admin_postings(tmp_path: Path) -> None:
                     " '2025-01-01', '2025-01-01', ?, ?, NULL, NULL, NULL)",
                     (txn_id, type_, site, device))
     raw.close()
-    ledger = SqliteLedger(db)
+    ledger = SqlLedger(db)
     assert [(r.txn_id, r.origin, r.site, r.device) for r in ledger.all_transactions()] == [
         ("t1", "admin", "", ""), ("t2", "refund", "", ""), ("t3", "device", "s1", "dev-a")]
     assert [g.name for g in ledger.groups()] == ["staff"]
@@ -97,8 +98,8 @@ def test_money_refuses_more_decimals_than_the_currency_has() -> None:
         parse_money("10000000000001", "JPY")
 
 
-def test_a_yen_ledger_shows_yen(tmp_path: Path) -> None:
-    ledger = SqliteLedger(tmp_path / "y.db", currency="JPY")
+def test_a_yen_ledger_shows_yen(stores: Stores) -> None:
+    ledger = SqlLedger(stores.url("y"), currency="JPY")
     admin.add_user(ledger, "ken", "Ken", 500, restricted=False, credit_limit=0, groups=[])
     out = io.StringIO()
     admin.show(ledger, "ken", out)

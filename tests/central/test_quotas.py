@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,9 +12,10 @@ from central import admin
 from central.schedule import Due, ScheduleError, Spec, latest_due
 from central.scheduler import QuotaJob, Scheduler, quota_jobs
 from central.storage.base import Ledger, StorageError
+from central.storage.ledger import SqlLedger
 from central.storage.records import Quota
-from central.storage.sqlite import SqliteLedger
 from tests.central.clock import Clock
+from tests.central.conftest import Stores
 
 UTC = dt.UTC
 T0 = dt.datetime(2026, 1, 1, tzinfo=UTC)
@@ -26,8 +26,8 @@ def at(text: str) -> dt.datetime:
 
 
 @pytest.fixture
-def ledger(tmp_path: Path) -> SqliteLedger:
-    led = SqliteLedger(tmp_path / "q.db")
+def ledger(stores: Stores) -> SqlLedger:
+    led = SqlLedger(stores.url("q"))
     led.add_group("staff")
     led.add_group("lab")
     for name, groups in (("ann", ["staff"]), ("bo", ["staff", "lab"]), ("cy", [])):
@@ -99,7 +99,7 @@ def test_bad_schedules_are_refused_in_plain_words(kw: dict[str, object], message
 @pytest.mark.parametrize("tz", ["Europe/Berlin", "America/New_York", "Australia/Sydney",
                                 "Asia/Kolkata", "Pacific/Chatham"])
 def test_a_daily_quota_runs_once_a_day_at_its_local_time_through_dst(
-        ledger: SqliteLedger, tz: str) -> None:
+        ledger: SqlLedger, tz: str) -> None:
     ledger.set_setting("timezone", tz)
     start = at("2026-03-25T00:00:00+00:00")
     ledger.add_quota(quota(at="02:30", created_at=start))  # skipped or doubled on DST days
@@ -119,7 +119,7 @@ def test_a_daily_quota_runs_once_a_day_at_its_local_time_through_dst(
 
 
 def test_each_run_posts_an_automatic_adjustment_named_after_the_quota(
-        ledger: SqliteLedger) -> None:
+        ledger: SqlLedger) -> None:
     ledger.add_quota(quota("Staff daily", comment="Printing allowance"))
     ledger.add_quota(quota("Lab weekly", group="lab", period="weekly", amount=250,
                            weekday=T0.weekday()))
@@ -132,7 +132,7 @@ def test_each_run_posts_an_automatic_adjustment_named_after_the_quota(
                     ("Lab weekly", "", "schedule", "schedule", "adjustment", 250)}
 
 
-def test_reset_to_and_the_cap(ledger: SqliteLedger) -> None:
+def test_reset_to_and_the_cap(ledger: SqlLedger) -> None:
     admin.post(ledger, "ann", "adjustment", 730, note="x", comment="")
     ledger.add_quota(quota("Reset", mode="reset", amount=500))
     ledger.add_quota(quota("Capped", group="lab", amount=400, cap=600, at="07:45"))
@@ -147,7 +147,7 @@ def test_reset_to_and_the_cap(ledger: SqliteLedger) -> None:
     assert report is not None and '"unchanged": 1' in report.report
 
 
-def test_missed_runs_catch_up_once_after_downtime(ledger: SqliteLedger) -> None:
+def test_missed_runs_catch_up_once_after_downtime(ledger: SqlLedger) -> None:
     ledger.add_quota(quota())
     scheduler = Scheduler(ledger, quota_jobs, clock=Clock(at("2026-01-10T12:00:00+00:00")))
     assert [o.key for o in scheduler.tick()] == ["quota:Weekly:2026-01-10"]
@@ -155,14 +155,14 @@ def test_missed_runs_catch_up_once_after_downtime(ledger: SqliteLedger) -> None:
     assert balances(ledger)["ann"] == 100
 
 
-def test_two_instances_racing_run_it_once(ledger: SqliteLedger) -> None:
+def test_two_instances_racing_run_it_once(ledger: SqlLedger) -> None:
     ledger.add_quota(quota())
     clock = Clock(at("2026-01-01T08:00:00+00:00"))
     barrier = threading.Barrier(4)
     outcomes: list[int] = []
 
     def race(n: int) -> None:
-        led = SqliteLedger(ledger.path)  # each instance has its own connection
+        led = SqlLedger(ledger.url)  # each instance has its own connection
         barrier.wait()
         outcomes.append(len(Scheduler(led, quota_jobs, owner=f"i{n}", clock=clock).tick()))
         led.close()
@@ -176,7 +176,7 @@ def test_two_instances_racing_run_it_once(ledger: SqliteLedger) -> None:
     assert balances(ledger) == {"ann": 100, "bo": 100, "cy": 0}
 
 
-def test_a_run_whose_instance_died_is_taken_over_after_its_lease(ledger: SqliteLedger) -> None:
+def test_a_run_whose_instance_died_is_taken_over_after_its_lease(ledger: SqlLedger) -> None:
     ledger.add_quota(quota())
     clock = Clock(at("2026-01-01T08:00:00+00:00"))
 
@@ -197,7 +197,7 @@ def test_a_run_whose_instance_died_is_taken_over_after_its_lease(ledger: SqliteL
     assert balances(ledger) == {"ann": 100, "bo": 100, "cy": 0}
 
 
-def test_a_bad_time_zone_setting_is_named(ledger: SqliteLedger) -> None:
+def test_a_bad_time_zone_setting_is_named(ledger: SqlLedger) -> None:
     ledger.set_setting("timezone", "Mars/Olympus")
     with pytest.raises(ScheduleError, match="'Mars/Olympus' is not a time zone"):
         Scheduler(ledger, quota_jobs).tick()

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from pathlib import Path
 
+from central.storage.ledger import SqlLedger
 from central.storage.records import Quota
-from central.storage.sqlite import SqliteLedger
-from tests.central.conftest import START_BALANCE, CentralRunner
+from tests.central.conftest import START_BALANCE, CentralRunner, LedgerAt
 from tests.mosquitto import Mosquitto
 
 
-def test_serve_runs_due_quotas_once_across_two_instances(ledger_db: Path,
+def test_serve_runs_due_quotas_once_across_two_instances(ledger_db: LedgerAt,
                                                          broker: Mosquitto) -> None:
-    ledger = SqliteLedger(ledger_db)
+    ledger = SqlLedger(ledger_db.url)
     ledger.add_quota(Quota("Daily", "staff", "daily", 250, at="00:00",
                            created_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=3)))
     runners = [CentralRunner(ledger_db, broker, ("--client-id", f"central-{n}"))

@@ -14,8 +14,8 @@ import pytest
 
 from central import admin
 from central.codes import CodeBook
+from central.storage.ledger import SqlLedger
 from central.storage.portal_accounts import Role
-from central.storage.sqlite import SqliteLedger
 from central.web.auth import SignInPolicy
 from central.web.pages_auth import issue_invite
 from central.web.portal import Portal
@@ -34,7 +34,7 @@ class Clock:
 
 
 def seed(db: Path) -> None:
-    ledger = SqliteLedger(db)
+    ledger = SqlLedger(db)
     try:
         admin.add_user(ledger, "alice", "Alice Liddell", 1000, restricted=True,
                        credit_limit=500, groups=["staff"])
@@ -61,7 +61,7 @@ class Web:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.port}"
 
-    def ledger(self) -> SqliteLedger:
+    def ledger(self) -> SqlLedger:
         return self.portal.ledger()
 
     def invite(self, username: str, role: Role = "user") -> str:

@@ -18,8 +18,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from central import admin
+from central.storage.ledger import SqlLedger
 from central.storage.records import Quota
-from central.storage.sqlite import SqliteLedger
 from contract import JobInfo, TxnPayload
 from tests.central.mqtt_client import Device
 from tests.helpers import BIN, ROOT, Child, spawn
@@ -45,7 +45,7 @@ class Central:
 
 
 def _seed(db: Path) -> None:
-    ledger = SqliteLedger(db)
+    ledger = SqlLedger(db)
     try:
         admin.add_user(ledger, "alice", "Alice Liddell", 1250, restricted=True,
                        credit_limit=500, groups=["Staff"])

@@ -51,7 +51,7 @@ def test_secrets_are_stored_only_hashed(web: Web) -> None:
     c = web.client()
     path = link.removeprefix(web.url)
     web.post(c, path, path, {"password": PASSWORD, "password2": PASSWORD})
-    dump = "\n".join(sqlite3.connect(web.portal.accounts.path).iterdump())
+    dump = "\n".join(sqlite3.connect(web.portal.accounts.url).iterdump())
     assert token not in dump and PASSWORD not in dump
     assert c.cookies[SESSION_COOKIE] not in dump
     assert "$argon2id$" in dump
@@ -124,7 +124,7 @@ def test_guessing_is_slowed_then_locked(web: Web) -> None:
 
 
 def test_cli_invite_prints_a_working_link(web: Web) -> None:
-    db = str(web.portal.ledger_path)
+    db = web.portal.ledger_url
     out = subprocess.run([str(BIN / "pagetally"), "central", "user", "invite", "bob", "--db", db,
                           "--url", web.url], capture_output=True, text=True, check=True).stdout
     link = out.strip().splitlines()[-1]

@@ -17,7 +17,7 @@ import pytest
 from central import admin
 from central.codes import CodeBook
 from central.storage.base import TxnRecord
-from central.storage.sqlite import SqliteLedger
+from central.storage.ledger import SqlLedger
 from tests.agent_env import CODES, AgentEnv, make_env
 from tests.central.conftest import CentralRunner
 from tests.mosquitto import Mosquitto, password_of
@@ -29,7 +29,7 @@ START = {"alice": 100_000, "bob": 100_000}
 
 def seed_central(db: Path) -> None:
     """The agent_env users at central, with the same access codes."""
-    ledger = SqliteLedger(db)
+    ledger = SqlLedger(db)
     codes = CodeBook.from_file(db.with_name(db.name + ".secret"))
     try:
         for user, balance in START.items():

@@ -17,7 +17,7 @@ import pytest
 from agent.api.client import ApiClient, ApiError
 from central import admin
 from central.codes import CodeBook
-from central.storage.sqlite import SqliteLedger
+from central.storage.ledger import SqlLedger
 from tests.agent_env import make_env
 from tests.central.conftest import CentralRunner
 from tests.mosquitto import Mosquitto
@@ -48,7 +48,7 @@ def reader_env(tmp_path: Path) -> Iterator[SyncEnv]:
     broker = Mosquitto(tmp_path / "broker", devices=(DEVICE,)).start()
     db = tmp_path / "ledger.db"
     seed_central(db)
-    ledger = SqliteLedger(db)
+    ledger = SqlLedger(db)
     admin.add_card(ledger, "alice", ALICE_CARD)
     ledger.close()
     central = CentralRunner(db, broker)
@@ -126,7 +126,7 @@ async def test_card_and_pin_through_central_and_offline(tmp_path: Path) -> None:
     broker = Mosquitto(tmp_path / "broker", devices=(DEVICE,)).start()
     db = tmp_path / "ledger.db"
     seed_central(db)
-    ledger = SqliteLedger(db)
+    ledger = SqlLedger(db)
     admin.add_card(ledger, "alice", ALICE_CARD)
     admin.set_pin(ledger, CodeBook.from_file(db.with_name(db.name + ".secret")), "alice",
                   "2580")

@@ -7,14 +7,14 @@ from collections.abc import Callable, Sequence
 
 from central.storage.base import ApplyResult, ClaimResult, StorageError
 from central.storage.records import FeeIntent, Posting, Run
-from central.storage.sqlite_base import SqliteBase, iso, now, parse_iso
+from central.storage.sql_base import SqlBase, iso, now, parse_iso
 
 Reporter = Callable[[list[ApplyResult]], str]
 _RUN_COLUMNS = "key, kind, due_at, state, owner, started_at, finished_at, report"
 _FEE_COLUMNS = "reference, run_key, username, member_id, amount, state, fee_id"
 
 
-class RunsMixin(SqliteBase):
+class RunsMixin(SqlBase):
     def claim_run(self, key: str, kind: str, due_at: dt.datetime, owner: str,
                   at: dt.datetime, lease_s: float) -> ClaimResult:
         """Take the run `key` for `owner`. The primary key is the once-only guarantee: of two
@@ -84,8 +84,8 @@ class RunsMixin(SqliteBase):
         """Record what the fee run is about to ask for, BEFORE it asks (one commit)."""
         stamp = iso(now())
         with self._tx() as db:
-            db.executemany(f"INSERT OR IGNORE INTO fee_intents ({_FEE_COLUMNS}, updated_at)"
-                           " VALUES (?, ?, ?, ?, ?, 'intent', NULL, ?)",
+            db.executemany(f"INSERT INTO fee_intents ({_FEE_COLUMNS}, updated_at)"
+                           " VALUES (?, ?, ?, ?, ?, 'intent', NULL, ?) ON CONFLICT DO NOTHING",
                            [(i.reference, i.run_key, i.username, i.member_id, i.amount, stamp)
                             for i in intents])
 

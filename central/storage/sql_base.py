@@ -1,20 +1,21 @@
-"""The SQLite connection every part of the ledger shares: WAL, synchronous=FULL, migrations.
+"""The database connection every part of the ledger shares, migrated on open.
 
 Single writer by design: central's DB worker, its scheduler and the admin CLI own one
-connection each, and `BEGIN IMMEDIATE` makes a second writer wait instead of failing half way.
+connection each, and a write transaction makes a second writer wait instead of failing half
+way (SQLite `BEGIN IMMEDIATE`, a PostgreSQL advisory lock; `central.storage.sqldb`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from central.storage.base import StorageError, TxnRecord
-from central.storage.sqlite_migrations import MIGRATIONS
+from central.storage.base import TxnRecord
+from central.storage.migrations import migrate
+from central.storage.sqldb import SqlDb, connect
 
 
 def iso(when: dt.datetime) -> str:
@@ -44,41 +45,25 @@ def txn_record(r: Sequence[Any]) -> TxnRecord:
         job_id=r[13], job_json=r[14], refund_of=r[15], origin=r[16])
 
 
-class SqliteBase:
-    """Opens (and migrates) the file; `_tx()` is one immediate transaction."""
+class SqlBase:
+    """Opens (and migrates) the database; `_tx()` is one write transaction (one writer at a
+    time, see `central.storage.sqldb`)."""
 
-    def __init__(self, path: Path | str, currency: str = "EUR") -> None:
-        self.path = Path(path)
-        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
-        with self._tx():
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('currency', ?)", (currency,))
+    def __init__(self, url: Path | str, currency: str = "EUR") -> None:
+        self.url = str(url)
+        self._db: SqlDb = connect(url)
+        self.dialect = self._db.dialect
+        migrate(self._db)
+        with self._tx() as db:
+            db.execute("INSERT INTO meta VALUES ('currency', ?) ON CONFLICT (key) DO NOTHING",
+                       (currency,))
         self.currency: str = self._db.execute(
             "SELECT value FROM meta WHERE key = 'currency'").fetchone()[0]
 
-    def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise StorageError(f"the database {self.path} is from a newer PageTally (schema"
-                               f" {version}, this one knows {len(MIGRATIONS)}); upgrade first")
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self._tx():
-                for statement in filter(str.strip, script.split(";")):
-                    self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {number}")
-
     @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _tx(self) -> Iterator[SqlDb]:
+        with self._db.transaction() as db:
+            yield db
 
     def close(self) -> None:
         self._db.close()

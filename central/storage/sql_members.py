@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from central.storage.records import AccountSync
-from central.storage.sqlite_base import SqliteBase, iso, now
+from central.storage.sql_base import SqlBase, iso, now
 
 
-class MembersMixin(SqliteBase):
+class MembersMixin(SqlBase):
     def member_links(self, source: str) -> dict[str, str]:
         """username → member id, for one source."""
         return dict(self._db.execute(
@@ -38,7 +38,8 @@ class MembersMixin(SqliteBase):
         stamp = iso(now())
         db = self._db
         with self._tx():
-            db.executemany("INSERT OR IGNORE INTO groups (name, created_at) VALUES (?, ?)",
+            db.executemany("INSERT INTO groups (name, created_at) VALUES (?, ?)"
+                             " ON CONFLICT DO NOTHING",
                            [(g, stamp) for g in change.groups])
             defaults = {name: (r, c) for name, r, c in db.execute(
                 "SELECT name, restricted, credit_limit FROM groups")}
@@ -57,9 +58,10 @@ class MembersMixin(SqliteBase):
             touched = change.create + change.regroup
             db.executemany("DELETE FROM account_groups WHERE username = ?",
                            [(u,) for u, _, _ in touched])
-            db.executemany("INSERT OR IGNORE INTO groups (name, created_at) VALUES (?, ?)",
+            db.executemany("INSERT INTO groups (name, created_at) VALUES (?, ?)"
+                             " ON CONFLICT DO NOTHING",
                            {(g, stamp) for _, _, gs in touched for g in gs})
-            db.executemany("INSERT OR IGNORE INTO account_groups VALUES (?, ?)",
+            db.executemany("INSERT INTO account_groups VALUES (?, ?) ON CONFLICT DO NOTHING",
                            [(u, g) for u, _, gs in touched for g in gs])
             db.executemany("UPDATE accounts SET removed_at = ? WHERE username = ?",
                            [(stamp, u) for u in change.remove])

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from central.storage.base import StorageError
 from central.storage.records import Group, Quota
-from central.storage.sqlite_base import SqliteBase, iso, now, parse_iso
+from central.storage.sql_base import SqlBase, iso, now, parse_iso
 
 _QUOTA_COLUMNS = ("name, group_name, period, amount, mode, at, weekday, monthday, cap,"
                   " comment, created_at")
 
 
-class GroupsMixin(SqliteBase):
+class GroupsMixin(SqlBase):
     def add_group(self, name: str, *, restricted: bool = True, credit_limit: int = 0) -> Group:
         with self._tx() as db:
             if db.execute("SELECT 1 FROM groups WHERE name = ?", (name,)).fetchone():

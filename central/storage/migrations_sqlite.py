@@ -1,4 +1,6 @@
-"""The SQLite schema, one script per version (`PRAGMA user_version` counts them)."""
+"""The SQLite schema, one script per version (`PRAGMA user_version` counts them).
+
+A change here is made in `migrations_postgres` too; a test compares the two schemas."""
 
 from __future__ import annotations
 

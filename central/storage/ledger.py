@@ -1,35 +1,35 @@
-"""SQLite ledger: accounts, codes, cards and the money path (device txns and postings).
+"""The ledger on SQLite or PostgreSQL: accounts, codes, cards and the money path (device txns
+and postings).
 
 The other parts of the ledger live beside it as mixins on the same connection: groups and
-quotas (`sqlite_groups`), scheduled runs and fee intents (`sqlite_runs`), membership links
-and the bulk account sync (`sqlite_members`).
+quotas (`sql_groups`), scheduled runs and fee intents (`sql_runs`), membership links
+and the bulk account sync (`sql_members`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Iterator, Sequence
 
 import msgspec
 
 from central.storage.base import Account, ApplyResult, Rejection, StorageError, TxnRecord
 from central.storage.records import Posting
-from central.storage.sqlite_base import TXN_COLUMNS, iso, now, parse_iso, txn_record
-from central.storage.sqlite_groups import GroupsMixin
-from central.storage.sqlite_members import MembersMixin
-from central.storage.sqlite_migrations import MIGRATIONS
-from central.storage.sqlite_runs import RunsMixin
+from central.storage.sql_base import TXN_COLUMNS, iso, now, parse_iso, txn_record
+from central.storage.sql_groups import GroupsMixin
+from central.storage.sql_members import MembersMixin
+from central.storage.sql_runs import RunsMixin
+from central.storage.sqldb import IntegrityError
 from contract import TxnPayload
 
-__all__ = ["MIGRATIONS", "SqliteLedger", "iso"]
+__all__ = ["SqlLedger"]
 
 _INSERT_TXN = (f"INSERT INTO transactions ({TXN_COLUMNS}) VALUES"
                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
-class SqliteLedger(GroupsMixin, RunsMixin, MembersMixin):
-    """The ledger in one SQLite file."""
+class SqlLedger(GroupsMixin, RunsMixin, MembersMixin):
+    """The ledger in one database, named by URL (`central.storage.sqldb`)."""
 
     # accounts ---------------------------------------------------------------------------
 
@@ -40,7 +40,7 @@ class SqliteLedger(GroupsMixin, RunsMixin, MembersMixin):
                 db.execute("INSERT INTO accounts (username, display_name, restricted,"
                            " credit_limit, created_at) VALUES (?, ?, ?, ?, ?)",
                            (username, display_name, restricted, credit_limit, iso(now())))
-            except sqlite3.IntegrityError:
+            except IntegrityError:
                 raise StorageError(f"user {username!r} already exists") from None
             self._join_groups(username, groups)
         return self._require(username)
@@ -48,9 +48,10 @@ class SqliteLedger(GroupsMixin, RunsMixin, MembersMixin):
     def _join_groups(self, username: str, groups: Sequence[str]) -> None:
         """Put the user in these groups, creating any group that does not exist yet."""
         stamp = iso(now())
-        self._db.executemany("INSERT OR IGNORE INTO groups (name, created_at) VALUES (?, ?)",
+        self._db.executemany("INSERT INTO groups (name, created_at) VALUES (?, ?)"
+                             " ON CONFLICT DO NOTHING",
                              [(g, stamp) for g in groups])
-        self._db.executemany("INSERT OR IGNORE INTO account_groups VALUES (?, ?)",
+        self._db.executemany("INSERT INTO account_groups VALUES (?, ?) ON CONFLICT DO NOTHING",
                              [(username, g) for g in groups])
 
     def update_account(self, username: str, *, display_name: str | None = None,
@@ -101,7 +102,7 @@ class SqliteLedger(GroupsMixin, RunsMixin, MembersMixin):
                            " DO UPDATE SET lookup_tag = excluded.lookup_tag,"
                            " code_hash = excluded.code_hash, set_at = excluded.set_at",
                            (username, lookup_tag, code_hash, iso(now())))
-            except sqlite3.IntegrityError:
+            except IntegrityError:
                 raise StorageError("that code is already in use by another user;"
                                    " choose another") from None
 
@@ -128,7 +129,7 @@ class SqliteLedger(GroupsMixin, RunsMixin, MembersMixin):
                                (card_number,)).fetchone()
             if owner and owner[0] != username:
                 raise StorageError(f"card {card_number} already belongs to {owner[0]!r}")
-            db.execute("INSERT OR IGNORE INTO cards VALUES (?, ?, ?)",
+            db.execute("INSERT INTO cards VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                        (card_number, username, iso(now())))
 
     def account_for_card(self, card_number: str) -> Account | None:
@@ -237,8 +238,10 @@ class SqliteLedger(GroupsMixin, RunsMixin, MembersMixin):
 
     def transactions(self, username: str, since: dt.datetime | None = None,
                      limit: int | None = None) -> list[TxnRecord]:
+        bounded = " LIMIT ?" if limit else ""
         return self._records("WHERE username = ? AND occurred_at >= ? ORDER BY rowid DESC"
-                             " LIMIT ?", (username, iso(since) if since else "", limit or -1))
+                             + bounded, (username, iso(since) if since else "",
+                                         *((limit,) if limit else ())))
 
     def all_transactions(self) -> Iterator[TxnRecord]:
         yield from self._records("ORDER BY rowid", ())

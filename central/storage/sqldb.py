@@ -1,0 +1,185 @@
+"""One connection to the ledger's database, SQLite or PostgreSQL, behind the same few calls.
+
+The ledger's SQL is written once, in the subset both databases speak (`?` placeholders,
+`ON CONFLICT`, ISO-8601 text for times, a `rowid` to keep insertion order: implicit in
+SQLite, an identity column in PostgreSQL). This module carries the rest of the difference:
+
+* placeholders: `?` becomes psycopg's `%s` (and a literal `%` is doubled);
+* booleans: stored as integers on both, so a Python bool is sent as 0 or 1;
+* one writer at a time: SQLite's `BEGIN IMMEDIATE` serialises the writers of one file; on
+  PostgreSQL every write transaction first takes one transaction-scoped advisory lock, so
+  several central instances on one database apply money in a single order, exactly as one
+  instance on SQLite does. Reads take no lock (SQLite WAL and PostgreSQL MVCC both let them
+  run beside a writer). Throughput stays high because the service commits in batches;
+* integrity errors (a taken primary key or unique value) are one exception type here.
+
+The database is named by a URL: `sqlite:///path/to/ledger.db` (or a plain path) or
+`postgresql://user@host:port/dbname`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+Dialect = Literal["sqlite", "postgres"]
+Params = Sequence[Any]
+
+#: the key of the advisory lock every PostgreSQL write transaction takes ("PageTally").
+WRITER_LOCK = 0x50616765
+
+
+class DatabaseError(Exception):
+    """The database could not be opened or used, in plain words."""
+
+
+class IntegrityError(DatabaseError):
+    """A primary key or unique value is already taken."""
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for logs and messages."""
+    return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def is_postgres(url: str | Path) -> bool:
+    return str(url).startswith(("postgresql://", "postgres://"))
+
+
+def sqlite_path(url: str | Path) -> Path:
+    text = str(url)
+    return Path(text.removeprefix("sqlite://") if text.startswith("sqlite:///") else text)
+
+
+def _plain(params: Params) -> tuple[Any, ...]:
+    return tuple(int(p) if isinstance(p, bool) else p for p in params)
+
+
+class SqlDb:
+    """The calls the ledger uses; `dialect` says which database is underneath."""
+
+    dialect: Dialect
+    name: str
+
+    def execute(self, sql: str, params: Params = ()) -> Cursor:
+        raise NotImplementedError
+
+    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        raise NotImplementedError
+
+    def transaction(self) -> contextlib.AbstractContextManager[SqlDb]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class SqliteDb(SqlDb):
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.name = str(path)
+        try:
+            if read_only:
+                self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0,
+                                             isolation_level=None)
+            else:
+                self._conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"cannot open the ledger {path}: {exc}") from None
+
+    def execute(self, sql: str, params: Params = ()) -> Cursor:
+        try:
+            return self._conn.execute(sql, _plain(params))
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(str(exc)) from exc
+
+    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        try:
+            self._conn.executemany(sql, (_plain(r) for r in rows))
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(str(exc)) from exc
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[SqlDb]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class PostgresDb(SqlDb):
+    dialect: Dialect = "postgres"
+
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
+        import psycopg  # only where PostgreSQL is used: the agent never loads it
+
+        self._psycopg = psycopg
+        self.name = describe(url)
+        options = "-c default_transaction_read_only=on" if read_only else None
+        try:
+            self._conn = psycopg.connect(url, autocommit=True, options=options or "",
+                                         connect_timeout=10)
+        except psycopg.Error as exc:
+            raise DatabaseError(f"cannot connect to the ledger at {self.name}: "
+                                f"{str(exc).strip()}") from None
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        return sql.replace("%", "%%").replace("?", "%s")
+
+    def execute(self, sql: str, params: Params = ()) -> Cursor:
+        try:
+            return self._conn.execute(self._sql(sql), _plain(params))
+        except self._psycopg.errors.IntegrityError as exc:
+            raise IntegrityError(str(exc).strip()) from exc
+
+    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        try:
+            with self._conn.cursor() as cur:
+                cur.executemany(self._sql(sql), [_plain(r) for r in rows])
+        except self._psycopg.errors.IntegrityError as exc:
+            raise IntegrityError(str(exc).strip()) from exc
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[SqlDb]:
+        with self._conn.transaction():
+            self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK,))
+            yield self
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def connect(url: str | Path, *, read_only: bool = False) -> SqlDb:
+    """Open the database a URL (or a plain SQLite path) names."""
+    if is_postgres(url):
+        return PostgresDb(str(url), read_only=read_only)
+    if str(url).startswith("sqlite:") and not str(url).startswith("sqlite:///"):
+        raise DatabaseError(f"{url!r} is not a database URL: use sqlite:///path/to/ledger.db"
+                            " or postgresql://user@host:port/dbname")
+    return SqliteDb(sqlite_path(url), read_only=read_only)
