@@ -48,6 +48,7 @@ log = logging.getLogger("pagetally.copy")
 OPEN_END = "9999"
 """A window end after any ledger time (they compare as text): the session is still on."""
 WAKE_S = 1.0
+READY_WAIT_S = 5.0
 """Longest wait for a reading before the idle timeout and Stop are looked at again."""
 
 
@@ -111,7 +112,11 @@ class CountedRunner:
     # ----- API ---------------------------------------------------------------------
 
     async def start(self, user: str) -> dict[str, Any]:
-        await self._recovered.wait()
+        try:
+            await asyncio.wait_for(self._recovered.wait(), READY_WAIT_S)
+        except TimeoutError:
+            raise CopyUnavailable("Copying is not ready yet: an earlier copy session is "
+                                  "still being settled") from None
         async with self._starting:
             if self.active is not None:
                 raise CopyUnavailable("A copy session is already running")
