@@ -62,7 +62,8 @@ COPYING = {"session_key": "c1", "state": "copying", "user": "alice", "pages": 7,
            "limit": 1000}
 COPIED = {**COPYING, "state": "review", "reason": "stop", "pages": 8, "board_pages": 7,
           "counter_pages": 8, "prints_in_window": 0, "source": "review", "review": True,
-          "note": "", "cost": 200, "cost_text": "2.00", "charged": 200}
+          "note": "", "cost": 200, "cost_text": "2.00", "charged": 200,
+          "charged_text": "2.00"}
 TYPES = ["print", "refund", "copy", "adjustment"]
 ROWS = [{"date": (NOW - timedelta(hours=5 * i)).isoformat(), "transacted_by": "alice",
          "type": TYPES[i % 4], "system_note": f"Job {100 + i}: Quarterly report",
@@ -125,6 +126,24 @@ def _copy(app: Any) -> None:
     app.go("copy")
 
 
+def _copy_not_enforced(app: Any) -> None:
+    screen = app.screen("copy")
+    screen.starting()
+    screen.show_progress({**COPYING, "session_key": "c2", "pages": 3,
+                          "pages_by_kind": {"mono": 3}, "cost": 30, "cost_text": "0.30",
+                          "enforced": False})
+    app.go("copy")
+
+
+def _idle_copy_logged_out(app: Any) -> None:
+    app.offline = False
+    app.balance_text = ""
+    app.idle_screen().show_printer(PRINTER)
+    app.go("idle")
+    app.idle_screen().show_copy_result({**COPIED, "reason": "logout", "pages": 3,
+                                        "charged": 30, "charged_text": "0.30"})
+
+
 def _copy_result(app: Any) -> None:
     app.screen("copy").show_result(COPIED)
     app.go("copy")
@@ -154,6 +173,7 @@ SCENES: list[tuple[str, Callable[[Any], None]]] = [
     ("idle", _idle), ("idle_alerts", _idle_alerts), ("keypad", _keypad), ("jobs", _jobs),
     ("jobs_denied", _jobs_denied), ("releasing", _releasing), ("result", _result),
     ("copy", _copy), ("copy_result", _copy_result),
+    ("copy_not_enforced", _copy_not_enforced), ("idle_copy_logged_out", _idle_copy_logged_out),
     ("account", _account), ("learn", lambda app: app.go("learn")),
     ("devices", lambda app: app.go("devices")), ("alerts", _alerts),
     ("auto_logout", _timeout),
