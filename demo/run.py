@@ -161,6 +161,8 @@ class Demo:
         print("\nEverything is still running (--keep). Endpoints:")
         print(f"  printer (IPP)     {stack.ipp_uri}")
         print(f"  simulator state   {stack.control_url}/sim/state")
+        print(f"  copier board      {stack.control_url}/sim/board  (while a copy session runs:"
+              f" curl -d '{{\"pages\": 3}}' {stack.control_url}/sim/board/copy)")
         print(f"  SNMP              snmpwalk -v2c -c public 127.0.0.1:{stack.snmp_port}"
               " 1.3.6.1.2.1.43")
         print(f"  agent API         pagetally agent ctl --socket {stack.socket_path}"
