@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--batch-max", type=int, default=500, help="most txns per commit")
     s.add_argument("--max-inflight", type=int, default=20,
                    help="unacknowledged publishes at once; <= the broker's max_inflight_messages")
+    s.add_argument("--session-expiry", type=int, default=60, metavar="SECONDS",
+                   help="how long the broker keeps this instance's unacknowledged messages"
+                        " after it is gone (docs/scaling.md)")
     s.add_argument("--no-scheduler", action="store_true",
                    help="do not run quotas, member syncs and the fee run here")
     s.add_argument("--web", metavar="HOST:PORT",
@@ -179,7 +182,8 @@ def serve(args: argparse.Namespace) -> int:
                      LockoutPolicy(args.lockout_failures, args.lockout_window))
     service = CentralService(ledger, rpc, ServiceConfig(
         args.mqtt_host, args.mqtt_port, args.username, password, args.client_id,
-        batch_max=args.batch_max, max_inflight=args.max_inflight))
+        batch_max=args.batch_max, max_inflight=args.max_inflight,
+        session_expiry_s=args.session_expiry))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -68,7 +68,12 @@ from contract import (
 from contract.version import VERSION
 
 log = logging.getLogger("pagetally.central")
-SESSION_EXPIRY_S = 7 * 24 * 3600
+#: How long the broker keeps an instance's session (its unacknowledged messages) after it is
+#: gone. Mosquitto keeps handing an offline instance its share of the shared subscription
+#: until then, so with several instances this bounds how long a dead one holds txns (the
+#: devices resend them, and central answers a repeat "duplicate") and rpc requests (they
+#: time out at the device). A restart within it gets its messages back at once.
+SESSION_EXPIRY_S = 60
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,7 @@ class ServiceConfig:
     receive_maximum: int = 1000
     max_inflight: int = 20  # keep <= the broker's max_inflight_messages (paho ignores it)
     publish_timeout_s: float = 5.0
+    session_expiry_s: int = SESSION_EXPIRY_S
 
 
 @dataclass
@@ -224,7 +230,7 @@ class CentralService:
 
     def start(self) -> None:
         props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        props.SessionExpiryInterval = self.config.session_expiry_s
         props.ReceiveMaximum = self.config.receive_maximum
         self.client.connect_async(self.config.host, self.config.port, self.config.keepalive_s,
                                   clean_start=False, properties=props)

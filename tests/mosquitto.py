@@ -40,6 +40,7 @@ class Mosquitto:
     devices: tuple[str, ...] = ("dev-a", "dev-b")
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    packet_log: bool = False  # log every PUBLISH (who got which message): slower, for tests
 
     @property
     def conf(self) -> Path:
@@ -80,6 +81,7 @@ log_type error
 log_type warning
 log_type notice
 log_type information
+{"log_type debug" if self.packet_log else ""}
 """)
 
     def start(self, timeout: float = 10.0) -> Mosquitto:
