@@ -13,6 +13,7 @@ import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,7 +22,9 @@ from hypothesis import strategies as st
 from firmware_bridge import protocol as p
 from firmware_bridge.host import BoardLink
 from firmware_bridge.messages import ChannelConfig, PageKind, Status
+from simulator.app import running_simulator
 from simulator.board import SimBoard
+from simulator.config import SimConfig
 from simulator.line_faults import Line, LineFaults
 
 MONO = ChannelConfig(0, 0, PageKind.MONO, pulses_per_page=1, min_pulse_ms=20)
@@ -137,3 +140,19 @@ async def test_host_counts_exactly_through_a_noisy_line_and_logs_what_it_dropped
     assert re.search(r"\d+ bytes? dropped before this frame, as no part of a valid frame",
                      caplog.text)
     assert re.search(r"\d+ board reports? lost \(report \d+ came after \d+\)", caplog.text)
+
+
+async def test_the_line_is_set_and_shown_through_sim_board() -> None:
+    config = SimConfig(http_port=0, snmp_port=0, ppm=1200, warmup_s=0)
+    async with running_simulator(config) as (_, endpoints), aiohttp.ClientSession() as http:
+        base = endpoints.control
+        async with http.post(base + "board/line", json={"drop": 2}) as r:
+            assert r.status == 400
+            assert "drop is a chance per byte, from 0 to 1" in await r.text()
+        async with http.post(base + "board/line", json={"corrupt": 0.5, "split": 3,
+                                                        "direction": "to_board"}) as r:
+            line = (await r.json())["line"]
+        assert (line["corrupt"], line["split"], line["direction"]) == (0.5, 3, "to_board")
+        async with http.post(base + "board/line", json={}) as r:
+            line = (await r.json())["line"]
+        assert (line["corrupt"], line["split"], line["stats"]["writes"]) == (0.0, 0, 0)
