@@ -7,7 +7,9 @@ ledger's movements; central mode (agent.sync) asks central and adds what is not 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
+
+from agent.api.payloads import Row
 
 
 @dataclass(frozen=True)
@@ -24,4 +26,4 @@ class Credit:
 
 class Balances(Protocol):
     async def credit(self, user: str) -> Credit: ...
-    async def transactions(self, user: str) -> list[dict[str, Any]]: ...
+    async def transactions(self, user: str) -> list[Row]: ...

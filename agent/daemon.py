@@ -8,9 +8,23 @@ import logging
 import signal
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
 
 from agent.accounts import Balances
+from agent.api import methods as m
+from agent.api.params import DeleteParams, JobKeyParams, NoParams, ReleaseParams
+from agent.api.payloads import (
+    Account,
+    Deleted,
+    Expired,
+    HeldJob,
+    JobStatus,
+    Ok,
+    PrinterStatus,
+    Release,
+)
 from agent.api.protocol import ApiError
 from agent.api.server import ApiServer
 from agent.config import AgentConfig
@@ -34,7 +48,7 @@ from agent.metering.meter import Meter, MeterSettings
 from agent.metering.poller import PrinterPoller
 from agent.metering.probe import DeviceProbe
 from agent.money import format_money
-from agent.printer_watch import PrinterWatch
+from agent.printer_watch import PrinterView, PrinterWatch
 from agent.session_api import SessionApi
 from agent.sync.central_sync import CentralSync
 from agent.systemd_notify import Notifier
@@ -43,6 +57,8 @@ from drivers.snmp.profiles import load_profile
 from drivers.snmp.reader import SnmpReader
 
 log = logging.getLogger("pagetally.agent")
+
+T = TypeVar("T")
 
 
 class Agent:
@@ -91,7 +107,7 @@ class Agent:
             clock_offset=lambda: 0.0 if cfg.printer.hold_source == "cups" else (
                 self.probe.clock_offset or 0.0))
         name = cfg.device.name or cfg.device.id
-        self.watch = PrinterWatch(name, self._notify)
+        self.watch = PrinterWatch(name, self._printer_changed)
         self.poller.listen(self.watch.update)
         directory, self.balances = self._accounts()
         self.reader_configs = parse_readers(cfg.readers)
@@ -116,13 +132,13 @@ class Agent:
             self.copies = CountedRunner(
                 config=cfg.copier, printer=cfg.device.id, ledger=self.ledger,
                 probe=self.probe, poller=self.poller, balances=self.balances,
-                currency=cfg.device.currency, notify=self._notify,
+                currency=cfg.device.currency, notify=self._copy_notify,
                 touch=self.sessions.touch_now)
         else:
             self.copies = CopyRunner(
                 config=cfg.copier, printer=cfg.device.id, ledger=self.ledger,
                 probe=self.probe, balances=self.balances, currency=cfg.device.currency,
-                notify=self._notify, touch=self.sessions.touch_now)
+                notify=self._copy_notify, touch=self.sessions.touch_now)
         self.sessions.on_ended = lambda user: self.copies.end_soon("logout")
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -133,13 +149,22 @@ class Agent:
         accounts = LocalAccounts(Path(self.config.accounts.file))
         return accounts, LedgerBalances(accounts.credit, self.ledger)
 
-    def _notify(self, method: str, params: dict[str, Any]) -> None:
-        """Panel notifications; the printer's view also goes to its retained topic."""
-        if self.central is not None and method == "printer":
-            self.central.publish_printer(params)
-        if method == "job.result":
+    def _notify(self, note: m.Notification[T], params: T) -> None:
+        """Panel notifications; a print job's result lets a copy settle wait on it."""
+        if note is m.JOB_RESULT:
             self.copies.job_settled()
-        self.api.notify(method, params)
+        self.api.notify(note, params)
+
+    def _copy_notify(self, method: str, params: dict[str, Any]) -> None:
+        """The copy runners' `copy.progress`, checked against its type on the way out."""
+        self._notify(m.COPY_PROGRESS, m.convert(params, m.COPY_PROGRESS.params))
+
+    def _printer_changed(self, view: PrinterView) -> None:
+        """The panel hears of it; so does the retained `printer` topic."""
+        status = self._printer_status(view)
+        if self.central is not None:
+            self.central.publish_printer(status)
+        self._notify(m.PRINTER, status)
 
     async def start(self) -> None:
         if self.central is not None:  # money written wakes the outbox, from any thread
@@ -185,70 +210,69 @@ class Agent:
 
     def _register(self) -> None:
         api, s = self.api, self.sessions
-        api.register("session.login", s.login)
-        api.register("session.logout", s.logout)
-        api.register("session.status", s.status)
-        api.register("session.touch", s.touch)
-        api.register("jobs.list", self._jobs_list)
-        api.register("jobs.release", self._jobs_release)
-        api.register("jobs.delete", self._jobs_delete)
-        api.register("jobs.cancel", self._jobs_cancel)
-        api.register("jobs.status", self._jobs_status)
-        api.register("jobs.expired", self._jobs_expired)
-        api.register("account.summary", self._account)
-        api.register("printer.status", self._printer)
+        api.register(m.SESSION_LOGIN, s.login)
+        api.register(m.SESSION_LOGOUT, s.logout)
+        api.register(m.SESSION_STATUS, s.status)
+        api.register(m.SESSION_TOUCH, s.touch)
+        api.register(m.JOBS_LIST, self._jobs_list)
+        api.register(m.JOBS_RELEASE, self._jobs_release)
+        api.register(m.JOBS_DELETE, self._jobs_delete)
+        api.register(m.JOBS_CANCEL, self._jobs_cancel)
+        api.register(m.JOBS_STATUS, self._jobs_status)
+        api.register(m.JOBS_EXPIRED, self._jobs_expired)
+        api.register(m.ACCOUNT_SUMMARY, self._account)
+        api.register(m.PRINTER_STATUS, self._printer)
         copies = CopyApi(self.copies, self.sessions.user)
-        api.register("copy.start", copies.start)
-        api.register("copy.stop", copies.stop)
-        api.register("copy.status", copies.status)
+        api.register(m.COPY_START, copies.start)
+        api.register(m.COPY_STOP, copies.stop)
+        api.register(m.COPY_STATUS, copies.status)
 
-    async def _jobs_list(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _jobs_list(self, params: NoParams) -> list[HeldJob]:
         return await self.jobs.listing(self.sessions.user())
 
-    async def _jobs_release(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        user = self.sessions.user()
-        ids = None if params.get("all") else [int(i) for i in params["ids"]]
-        return await self.jobs.release(user, ids)
+    async def _jobs_release(self, params: ReleaseParams) -> list[Release]:
+        return await self.jobs.release(self.sessions.user(), None if params.all else params.ids)
 
-    async def _jobs_delete(self, params: dict[str, Any]) -> dict[str, Any]:
-        ids = [int(i) for i in params["ids"]]
-        return {"deleted": await self.jobs.delete(self.sessions.user(), ids)}
+    async def _jobs_delete(self, params: DeleteParams) -> Deleted:
+        return Deleted(deleted=await self.jobs.delete(self.sessions.user(), params.ids))
 
-    async def _jobs_cancel(self, params: dict[str, Any]) -> dict[str, Any]:
-        job_key = str(params["job_key"])
-        status = self._status(job_key)
-        if status["user"] != self.sessions.user():
+    async def _jobs_cancel(self, params: JobKeyParams) -> Ok:
+        if self._status(params.job_key).user != self.sessions.user():
             raise ApiError("not-found", "That job is not yours")
-        self.meter.request_cancel(job_key)
-        return {"ok": True}
+        self.meter.request_cancel(params.job_key)
+        return Ok()
 
-    async def _jobs_expired(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _jobs_expired(self, params: NoParams) -> list[Expired]:
         """The user's held jobs deleted in the last day for waiting too long."""
         since = datetime.now(UTC) - timedelta(days=1)
-        return [{"id": row.queue_job_id, "name": row.name, "expired_at": row.settled_at,
-                 "reason_text": reason_text(EXPIRED),
-                 "waited_s": self.config.printer.hold_expiry_s}
+        return [Expired(id=row.queue_job_id, name=row.name, expired_at=row.settled_at,
+                        reason_text=reason_text(EXPIRED),
+                        waited_s=self.config.printer.hold_expiry_s)
                 for row in self.ledger.expired(self.sessions.user(), since)]
 
-    async def _jobs_status(self, params: dict[str, Any]) -> dict[str, Any]:
-        return self._status(str(params["job_key"]))
+    async def _jobs_status(self, params: JobKeyParams) -> JobStatus:
+        return self._status(params.job_key)
 
-    def _status(self, job_key: str) -> dict[str, Any]:
+    def _status(self, job_key: str) -> JobStatus:
         try:
             return self.meter.status(job_key)
         except JobNotFound as exc:
             raise ApiError("not-found", f"No job {job_key}") from exc
 
-    async def _account(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def _account(self, params: NoParams) -> Account:
         user = self.sessions.user()
         credit = await self.balances.credit(user)
-        return {"user": user, "balance": credit.balance,
-                "balance_text": format_money(credit.balance, self.config.device.currency),
-                "transactions": await self.balances.transactions(user)}
+        return Account(user=user, balance=credit.balance,
+                       balance_text=format_money(credit.balance, self.config.device.currency),
+                       transactions=await self.balances.transactions(user))
 
-    async def _printer(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {**self.watch.view, "online": self.sessions.online(),
-                "copier": self.copies.available, "copy_enforced": self.copies.enforced}
+    async def _printer(self, params: NoParams) -> PrinterStatus:
+        return self._printer_status(self.watch.view)
+
+    def _printer_status(self, view: PrinterView) -> PrinterStatus:
+        return PrinterStatus(**msgspec.structs.asdict(view), online=self.sessions.online(),
+                             copier=self.copies.available,
+                             copy_enforced=self.copies.enforced)
 
 
 def _crash_loudly(task: asyncio.Task[None]) -> None:

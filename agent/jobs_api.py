@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from agent.accounts import Balances
+from agent.api.payloads import HeldJob, Release
 from agent.api.protocol import ApiError
 from agent.denial import check_credit
 from agent.estimate import Estimate, estimate, two_sided
@@ -38,29 +37,29 @@ class JobsApi:
         except IppError as exc:
             raise ApiError("printer-unreachable", f"Cannot reach the print queue: {exc}") from exc
 
-    async def listing(self, user: str) -> list[dict[str, Any]]:
+    async def listing(self, user: str) -> list[HeldJob]:
         """Held jobs, minus those already released here and waiting for the printer."""
         busy = self.meter.in_flight()
-        return [self._held_json(job) for job in await self.held(user) if job.id not in busy]
+        return [self._held_view(job) for job in await self.held(user) if job.id not in busy]
 
-    def _held_json(self, job: JobInfo) -> dict[str, Any]:
+    def _held_view(self, job: JobInfo) -> HeldJob:
         est = self.estimate(job)
-        return {
-            "id": job.id,
-            "name": job.name,
-            "submitted_at": job.created_at.isoformat() if job.created_at else None,
-            "pages": est.pages,
-            "impressions": est.impressions if est.kind == "counted" else None,
-            "copies": job.copies,
-            "color": job.color,
-            "duplex": two_sided(job.sides),
-            "media": job.media,
-            "estimate": est.cost,
-            "estimate_text": format_money(est.cost, self.currency),
-            "estimate_kind": est.kind,
-        }
+        return HeldJob(
+            id=job.id,
+            name=job.name,
+            submitted_at=job.created_at.isoformat() if job.created_at else None,
+            pages=est.pages,
+            impressions=est.impressions if est.kind == "counted" else None,
+            copies=job.copies,
+            color=job.color,
+            duplex=two_sided(job.sides),
+            media=job.media,
+            estimate=est.cost,
+            estimate_text=format_money(est.cost, self.currency),
+            estimate_kind=est.kind,
+        )
 
-    async def release(self, user: str, ids: list[int] | None) -> list[dict[str, Any]]:
+    async def release(self, user: str, ids: list[int] | None) -> list[Release]:
         busy = self.meter.in_flight()
         held = {job.id: job for job in await self.held(user) if job.id not in busy}
         wanted = list(held) if ids is None else ids
@@ -89,8 +88,8 @@ class JobsApi:
             except JobInFlight as exc:  # a second panel released it a moment ago
                 raise ApiError("not-found", f"Job {job_id} is already being printed",
                                {"job_key": exc.job_key}) from exc
-            out.append({"id": job_id, "job_key": job_key, "estimate": new.estimate,
-                        "estimate_text": format_money(new.estimate, self.currency)})
+            out.append(Release(id=job_id, job_key=job_key, estimate=new.estimate,
+                               estimate_text=format_money(new.estimate, self.currency)))
         return out
 
     async def delete(self, user: str, ids: list[int]) -> list[int]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from agent.accounts import Credit
+from agent.api.payloads import Row
 from agent.ledger import Ledger
 from agent.money import format_money
 
@@ -26,7 +26,7 @@ class LedgerBalances:
         return Credit(base.balance + self.ledger.user_net(user), base.restricted,
                       base.credit_limit)
 
-    async def transactions(self, user: str) -> list[dict[str, Any]]:
+    async def transactions(self, user: str) -> list[Row]:
         """The portal's seven columns, newest first, running balance included."""
         base = self.opening(user).balance
         txns = self.ledger.txns(user=user)
@@ -36,15 +36,15 @@ class LedgerBalances:
             balance += txn.amount
             if txn.occurred_at < since:
                 continue
-            rows.append({
-                "date": txn.occurred_at,
-                "transacted_by": self.ledger.device,
-                "type": txn.type,
-                "system_note": txn.note,
-                "comment": "",
-                "amount": txn.amount,
-                "amount_text": format_money(txn.amount, txn.currency),
-                "balance": balance,
-                "balance_text": format_money(balance, txn.currency),
-            })
+            rows.append(Row(
+                date=txn.occurred_at,
+                transacted_by=self.ledger.device,
+                type=txn.type,
+                system_note=txn.note,
+                comment="",
+                amount=txn.amount,
+                amount_text=format_money(txn.amount, txn.currency),
+                balance=balance,
+                balance_text=format_money(balance, txn.currency),
+            ))
         return rows[::-1][:MAX_ROWS]

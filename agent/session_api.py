@@ -5,21 +5,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from agent.accounts import Balances
+from agent.api.methods import LOGIN_REFUSED, SESSION, TIMEOUT, Notify
+from agent.api.params import LoginParams, NoParams
+from agent.api.payloads import Countdown, LoggedOut, LoginRefused, Ok, Session, Touched
 from agent.api.protocol import ApiError
 from agent.identity.conversions import Chain
 from agent.identity.directory import AccountDirectory
 from agent.identity.login import LoginOutcome, LoginService
 from agent.identity.policy import CodePolicy
 from agent.identity.ratelimit import RateLimiter
-from agent.identity.session import EndReason, Session, SessionManager
+from agent.identity.session import EndReason, SessionManager
+from agent.identity.session import Session as UserSession
 from agent.money import format_money
 
 COUNTDOWN_S = 10
-
-Notify = Callable[[str, Any], None]
 
 
 class SessionApi:
@@ -56,21 +57,21 @@ class SessionApi:
         self._touched = time.monotonic()
         self.manager.touch()
 
-    async def _session_json(self, session: Session) -> dict[str, Any]:
+    async def _session_view(self, session: UserSession) -> Session:
         credit = await self.balances.credit(session.user)
         left = self.manager.idle_timeout_s - (time.monotonic() - self._touched)
-        return {"user": session.user, "display_name": session.display_name,
-                "balance": credit.balance,
-                "balance_text": format_money(credit.balance, self.currency),
-                "offline": session.offline, "method": session.method,
-                "expires_in": max(0, round(left))}
+        return Session(user=session.user, display_name=session.display_name,
+                       balance=credit.balance,
+                       balance_text=format_money(credit.balance, self.currency),
+                       offline=session.offline, method=session.method,
+                       expires_in=max(0, round(left)))
 
-    async def _outcome(self, outcome: LoginOutcome) -> dict[str, Any]:
+    async def _outcome(self, outcome: LoginOutcome) -> Session:
         if outcome.ok and outcome.session is not None:
             self._touched = time.monotonic()
             self._start_ticker()
-            view = await self._session_json(outcome.session)
-            self.notify("session", view)
+            view = await self._session_view(outcome.session)
+            self.notify(SESSION, view)
             return view
         if outcome.retry_after_s is not None:
             raise ApiError("locked", outcome.message,
@@ -79,40 +80,38 @@ class SessionApi:
             raise ApiError(f"needs-{outcome.needs}", outcome.message)
         raise ApiError("bad-code", outcome.message)
 
-    async def login(self, params: dict[str, Any]) -> dict[str, Any]:
-        if "code" in params:
-            return await self._outcome(await self.login_service.code(str(params["code"])))
-        if "pin" in params:
-            return await self._outcome(await self.login_service.pin(str(params["pin"])))
-        if "card" in params:
-            reader = str(params.get("reader", "panel"))
-            return await self._outcome(await self.login_service.card(reader,
-                                                                      str(params["card"])))
-        raise ApiError("invalid-params", "give a code, a card or a pin")
+    async def login(self, params: LoginParams) -> Session:
+        """Exactly one of code, pin or card is set (LoginParams checks it)."""
+        if params.code is not None:
+            return await self._outcome(await self.login_service.code(params.code))
+        if params.pin is not None:
+            return await self._outcome(await self.login_service.pin(params.pin))
+        assert params.card is not None
+        return await self._outcome(await self.login_service.card(params.reader, params.card))
 
     async def card_swiped(self, reader: str, raw: str) -> None:
         """A reader driver produced a card: log in, and tell the panel what happened."""
         try:
             await self._outcome(await self.login_service.card(reader, raw))
         except ApiError as exc:
-            self.notify("login.refused", {"kind": exc.kind, "message": exc.message})
+            self.notify(LOGIN_REFUSED, LoginRefused(kind=exc.kind, message=exc.message))
 
-    async def logout(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def logout(self, params: NoParams) -> Ok:
         self.manager.end("logout")
-        return {"ok": True}
+        return Ok()
 
-    async def status(self, params: dict[str, Any]) -> dict[str, Any] | None:
+    async def status(self, params: NoParams) -> Session | None:
         session = self.manager.current
-        return None if session is None else await self._session_json(session)
+        return None if session is None else await self._session_view(session)
 
-    async def touch(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def touch(self, params: NoParams) -> Touched:
         self.user()
-        return {"expires_in": round(self.manager.idle_timeout_s)}
+        return Touched(expires_in=round(self.manager.idle_timeout_s))
 
-    def _ended(self, session: Session, reason: EndReason) -> None:
+    def _ended(self, session: UserSession, reason: EndReason) -> None:
         if self.on_ended is not None:
             self.on_ended(session.user)
-        self.notify("session", {"user": None, "reason": reason, "previous": session.user})
+        self.notify(SESSION, LoggedOut(reason=reason, previous=session.user))
 
     def _start_ticker(self) -> None:
         if self._ticker is None or self._ticker.done():
@@ -123,7 +122,7 @@ class SessionApi:
         while self.manager.current is not None:
             left = self.manager.idle_timeout_s - (time.monotonic() - self._touched)
             if 0 < left <= COUNTDOWN_S:
-                self.notify("timeout", {"seconds_left": max(1, round(left))})
+                self.notify(TIMEOUT, Countdown(seconds_left=max(1, round(left))))
             await asyncio.sleep(1.0 if left <= COUNTDOWN_S + 1 else left - COUNTDOWN_S)
 
     def close(self) -> None:

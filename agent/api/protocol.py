@@ -1,9 +1,18 @@
-"""JSON-RPC 2.0 framing shared by the agent's server and its clients."""
+"""JSON-RPC 2.0 framing shared by the agent's server and its clients.
+
+Requests are decoded with msgspec in two steps: the envelope (`method`, `params`, `id`), then
+the params into the method's Struct (agent/api/methods.py), so a bad request is refused in
+plain words naming the field before any handler runs.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import msgspec
+
+from agent.api.methods import Method, P
+from contract.codec import plain_error
 
 MAX_LINE = 1024 * 1024
 
@@ -13,6 +22,8 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 APP_ERROR = -32000
+
+ReqId = int | str | None
 
 
 class ApiError(Exception):
@@ -38,11 +49,58 @@ class ApiError(Exception):
                    int(error.get("code", APP_ERROR)))
 
 
+class Request(msgspec.Struct):
+    """The envelope; `params` stays raw JSON until the method (and so its type) is known."""
+
+    method: str
+    params: msgspec.Raw = msgspec.Raw(b"{}")
+    id: ReqId = None
+    jsonrpc: str = "2.0"
+
+
+class _IdOnly(msgspec.Struct):
+    id: Any = None
+
+
+_requests = msgspec.json.Decoder(Request)
+_ids = msgspec.json.Decoder(_IdOnly)
+
+
+def parse_request(line: bytes) -> Request:
+    """One request line, or an ApiError saying in plain words why it is not one."""
+    try:
+        return _requests.decode(line)
+    except msgspec.ValidationError as exc:
+        raise ApiError("invalid-request", plain_error(exc, "The request"),
+                       code=INVALID_REQUEST) from None
+    except msgspec.DecodeError as exc:
+        raise ApiError("invalid-request", plain_error(exc, "The request"),
+                       code=PARSE_ERROR) from None
+
+
+def request_id(line: bytes) -> Any:
+    """The id of a request that could not be decoded, if it has one, to answer it."""
+    try:
+        return _ids.decode(line).id
+    except msgspec.DecodeError:
+        return None
+
+
+def parse_params(method: Method[P, Any], raw: msgspec.Raw) -> P:
+    """The params as the method's Struct; missing or null params are `{}`."""
+    data = bytes(raw)
+    try:
+        return msgspec.json.decode(b"{}" if data == b"null" else data, type=method.params)
+    except msgspec.DecodeError as exc:
+        raise ApiError("invalid-params", plain_error(exc, f"The request for {method.name}"),
+                       code=INVALID_PARAMS) from None
+
+
 def encode(obj: dict[str, Any]) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    return msgspec.json.encode(obj) + b"\n"
 
 
-def request(method: str, params: dict[str, Any] | None, req_id: int) -> bytes:
+def request(method: str, params: Any, req_id: int) -> bytes:
     return encode({"jsonrpc": "2.0", "method": method, "params": params or {}, "id": req_id})
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -12,22 +11,25 @@ from pathlib import Path
 from typing import Any
 
 from agent.api import protocol
+from agent.api.methods import SUBSCRIBE, Method, Notification, P, R, T
+from agent.api.payloads import Ok
 from agent.api.protocol import ApiError
 
 log = logging.getLogger("pagetally.api")
 
-Method = Callable[[dict[str, Any]], Awaitable[Any]]
+Handler = Callable[[Any], Awaitable[Any]]
 
 
 class ApiServer:
     def __init__(self, socket_path: Path) -> None:
         self.socket_path = socket_path
-        self.methods: dict[str, Method] = {}
+        self.methods: dict[str, tuple[Method[Any, Any], Handler]] = {}
         self._subscribers: set[asyncio.StreamWriter] = set()
         self._server: asyncio.AbstractServer | None = None
 
-    def register(self, name: str, method: Method) -> None:
-        self.methods[name] = method
+    def register(self, method: Method[P, R], handler: Callable[[P], Awaitable[R]]) -> None:
+        """Serve `method` with `handler`, which gets its params decoded and checked."""
+        self.methods[method.name] = (method, handler)
 
     async def start(self) -> None:
         self.socket_path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,9 +47,9 @@ class ApiServer:
         for writer in list(self._subscribers):
             writer.close()
 
-    def notify(self, method: str, params: Any) -> None:
+    def notify(self, note: Notification[T], params: T) -> None:
         """Push to every subscriber; a slow or gone subscriber is dropped, never waited on."""
-        line = protocol.notification(method, params)
+        line = protocol.notification(note.name, params)
         for writer in list(self._subscribers):
             if writer.is_closing() or writer.transport.get_write_buffer_size() > 1 << 20:
                 self._subscribers.discard(writer)
@@ -67,31 +69,28 @@ class ApiServer:
 
     async def _handle(self, line: bytes, writer: asyncio.StreamWriter) -> bytes:
         try:
-            msg = json.loads(line)
-        except ValueError:
-            return protocol.error(None, ApiError("invalid-request", "request is not valid JSON",
-                                                 code=protocol.PARSE_ERROR))
-        req_id = msg.get("id") if isinstance(msg, dict) else None
-        if not isinstance(msg, dict) or not isinstance(msg.get("method"), str):
-            return protocol.error(req_id, ApiError("invalid-request", "not a JSON-RPC request",
-                                                   code=protocol.INVALID_REQUEST))
-        params = msg.get("params") or {}
-        if not isinstance(params, dict):
-            return protocol.error(req_id, ApiError("invalid-params", "params must be an object",
-                                                   code=protocol.INVALID_PARAMS))
-        name = msg["method"]
-        if name == "subscribe":
-            self._subscribers.add(writer)
-            return protocol.result(req_id, {"ok": True})
-        method = self.methods.get(name)
-        if method is None:
-            return protocol.error(req_id, ApiError("not-found", f"no method {name!r}",
-                                                   code=protocol.METHOD_NOT_FOUND))
-        try:
-            return protocol.result(req_id, await method(params))
+            req = protocol.parse_request(line)
         except ApiError as exc:
-            return protocol.error(req_id, exc)
-        except (KeyError, TypeError, ValueError) as exc:
-            log.warning("bad parameters for %s: %s", name, exc)
-            return protocol.error(req_id, ApiError("invalid-params", f"bad parameters: {exc}",
-                                                   code=protocol.INVALID_PARAMS))
+            log.info("refused a request: %s", exc.message)
+            return protocol.error(protocol.request_id(line), exc)
+        found = self.methods.get(req.method)
+        try:
+            if req.method == SUBSCRIBE.name:
+                protocol.parse_params(SUBSCRIBE, req.params)
+                self._subscribers.add(writer)
+                return protocol.result(req.id, Ok())
+            if found is None:
+                raise ApiError("not-found", f"The agent has no method {req.method!r}",
+                               code=protocol.METHOD_NOT_FOUND)
+            method, handler = found
+            return protocol.result(req.id, await handler(protocol.parse_params(method,
+                                                                               req.params)))
+        except ApiError as exc:
+            if exc.code in (protocol.METHOD_NOT_FOUND, protocol.INVALID_PARAMS):
+                log.info("refused %s: %s", req.method, exc.message)
+            return protocol.error(req.id, exc)
+        except (KeyError, TypeError, ValueError):  # params were checked: this is our bug
+            log.exception("%s failed", req.method)
+            return protocol.error(req.id, ApiError(
+                "internal", f"The agent could not answer {req.method}; the reason is in its log",
+                code=protocol.INTERNAL_ERROR))

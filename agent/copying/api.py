@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+from agent.api.methods import COPY_START, COPY_STATUS, COPY_STOP, convert
+from agent.api.params import NoParams
+from agent.api.payloads import CopyProgress, CopyResult
 from agent.api.protocol import ApiError
 from agent.copying.counted import CountedRunner
 from agent.copying.runner import CopyRunner
@@ -19,24 +21,24 @@ class CopyApi:
         self.runner = runner
         self.user = user
 
-    async def start(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def start(self, params: NoParams) -> CopyProgress:
         user = self.user()
         try:
-            return await self.runner.start(user)
+            return convert(await self.runner.start(user), COPY_START.result)
         except CopyDenied as exc:
             raise ApiError("denied", str(exc)) from exc
         except CopyUnavailable as exc:
             raise ApiError("copy-unavailable", str(exc)) from exc
 
-    async def stop(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def stop(self, params: NoParams) -> CopyResult:
         """Stop the user's session: the answer is its settled result."""
         try:
             result = await self.runner.stop(self.user())
         except CopyUnavailable as exc:
             raise ApiError("not-found", str(exc)) from exc
         assert result is not None
-        return result
+        return convert(result, COPY_STOP.result)
 
-    async def status(self, params: dict[str, Any]) -> dict[str, Any] | None:
+    async def status(self, params: NoParams) -> CopyProgress | None:
         self.user()
-        return self.runner.status()
+        return convert(self.runner.status(), COPY_STATUS.result)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from agent.api.methods import JOB_PROGRESS, JOB_RESULT, Notify
+from agent.api.payloads import JobStatus
 from agent.ledger import Ledger
 from agent.ledger.models import JobRow, NewJob
 from agent.metering.crashpoint import crashpoint
@@ -36,7 +37,6 @@ from drivers.ipp.models import JobInfo
 
 log = logging.getLogger("pagetally.metering")
 
-Notify = Callable[[str, dict[str, Any]], None]
 
 # Decisions another job in the window cannot change: the per-job count is used either way
 # (when the counter delta agrees with it, nothing else printed in the window).
@@ -175,7 +175,7 @@ class Meter:
 
         def on_progress(p: Progress) -> None:
             self.progress[row.job_key] = p
-            self.notify("job.progress", self.status(row.job_key))
+            self.notify(JOB_PROGRESS, self.status(row.job_key))
             if p.printed:
                 crashpoint("follow")
 
@@ -269,9 +269,9 @@ class Meter:
     def _publish_result(self, job_key: str) -> None:
         self.progress.pop(job_key, None)
         self._cancel.discard(job_key)
-        self.notify("job.result", self.status(job_key))
+        self.notify(JOB_RESULT, self.status(job_key))
 
-    def status(self, job_key: str) -> dict[str, Any]:
+    def status(self, job_key: str) -> JobStatus:
         return job_status(self.ledger, job_key, self.progress.get(job_key))
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
-from typing import Any
 
 from agent.accounts import Credit
+from agent.api.payloads import Row
 from agent.identity.directory import AuthResult
 from agent.ledger import Ledger
 from agent.money import format_money
@@ -133,7 +133,7 @@ class CentralDirectory:
         limit = known.credit_limit + (0 if self.online else self.offline_credit)
         return Credit(known.balance + pending, known.restricted, limit)
 
-    async def transactions(self, user: str) -> list[dict[str, Any]]:
+    async def transactions(self, user: str) -> list[Row]:
         try:
             response = await self.rpc.call(AccountRequest(params=AccountParams(user=user)))
         except CentralUnavailable:
@@ -142,8 +142,8 @@ class CentralDirectory:
         if not isinstance(response, AccountResponse) or response.result is None:
             return []
         currency = self.ledger.currency
-        return [{"date": r.date.isoformat(), "transacted_by": r.transacted_by, "type": r.type,
-                 "system_note": r.system_note, "comment": r.comment, "amount": r.amount,
-                 "amount_text": format_money(r.amount, currency), "balance": r.balance,
-                 "balance_text": format_money(r.balance, currency)}
+        return [Row(date=r.date.isoformat(), transacted_by=r.transacted_by, type=r.type,
+                    system_note=r.system_note, comment=r.comment, amount=r.amount,
+                    amount_text=format_money(r.amount, currency), balance=r.balance,
+                    balance_text=format_money(r.balance, currency))
                 for r in response.result.transactions]

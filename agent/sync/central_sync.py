@@ -6,10 +6,11 @@ import asyncio
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Any
 
 import aiomqtt
+import msgspec
 
+from agent.api.payloads import PrinterStatus
 from agent.config import mqtt_password
 from agent.config_models import AgentConfig
 from agent.ledger import Ledger
@@ -54,14 +55,13 @@ class CentralSync:
     def kick(self) -> None:
         self.outbox.kick()
 
-    def publish_printer(self, view: dict[str, Any]) -> None:
+    def publish_printer(self, view: PrinterStatus) -> None:
         """The retained `printer` topic (QoS 0) for dashboards; skipped while offline."""
         if not self.link.connected.is_set():
             return
-        counters = {k: v for k, v in view.get("counters", {}).items()
+        counters = {k: v for k, v in msgspec.structs.asdict(view.counters).items()
                     if isinstance(v, int) and v >= 0}
-        payload = PrinterPayload(status=view["state"],
-                                 alerts=[a["text"] for a in view.get("alerts", [])],
+        payload = PrinterPayload(status=view.state, alerts=[a.text for a in view.alerts],
                                  counters=counters, at=dt.datetime.now(dt.UTC))
         task = asyncio.create_task(self._publish_printer(encode(payload)))
         self._pending.add(task)
