@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
@@ -153,7 +154,9 @@ async def server() -> AsyncIterator[ApiServer]:
     shutil.rmtree(folder)
 
 
-async def test_server_answers_typed_results_and_plain_errors(server: ApiServer) -> None:
+async def test_server_answers_typed_results_and_plain_errors(
+        server: ApiServer, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="pagetally.api")
     client = await ApiClient.connect(str(server.socket_path))
     try:
         assert await client.call("jobs.delete", {"ids": [5, 6]}) == {"deleted": [5, 6]}
@@ -174,6 +177,11 @@ async def test_server_answers_typed_results_and_plain_errors(server: ApiServer) 
         assert (bug.value.kind, bug.value.code) == ("internal", protocol.INTERNAL_ERROR)
     finally:
         await client.close()
+    logged = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("refused jobs.delete: The request for jobs.delete is invalid")
+               for m in logged), logged
+    assert "refused jobs.shred: The agent has no method 'jobs.shred'" in logged
+    assert "jobs.status failed" in logged
 
 
 async def test_server_survives_garbage_on_the_same_connection(server: ApiServer) -> None:
