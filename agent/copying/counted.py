@@ -62,6 +62,8 @@ class Watched:
     last_change: float
     pages: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COPY_KINDS, 0))
     stop_reason: str | None = None
+    seen: object = None
+    """The counters and settled-job count last shown: an unchanged reading is skipped."""
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
     done: asyncio.Future[dict[str, Any]] | None = None
 
@@ -90,6 +92,7 @@ class CountedRunner:
         self._starting = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._recovered = asyncio.Event()
+        self._jobs_settled = 0
 
     async def run(self) -> None:
         """Settle sessions an earlier run left open: the device's counters are cumulative,
@@ -162,6 +165,7 @@ class CountedRunner:
         return None if self.active is None else self._view(self.active)
 
     def job_settled(self) -> None:
+        self._jobs_settled += 1
         self.settler.job_settled()
 
     # ----- the session -------------------------------------------------------------
@@ -209,6 +213,10 @@ class CountedRunner:
         return reading.result() if reading.done() and not reading.cancelled() else None
 
     def _progress(self, active: Watched, reading: Reading, now: float) -> None:
+        seen = (reading.counters(), reading.vendor, self._jobs_settled)
+        if seen == active.seen:  # nothing moved: no need to read the ledger again
+            return
+        active.seen = seen
         start = active.start
         if copy_counter_names(start.vendor):
             printed = 0
