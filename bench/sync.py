@@ -20,7 +20,7 @@ the reference for what batching buys.
 Every txn is -1 cent, so central's balances count applications: `lost` is agent txns that
 central does not hold, `duplicated` is applications beyond one per txn.
 Prints a table, then one JSON line with the figures last.
-Run: .venv/bin/python -m bench.sync [--txns 20000] [--backlog 100000]
+Run: .venv/bin/python -m bench.sync [--txns 20000] [--backlog 100000] [--store postgres]
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from central.storage.ledger import SqlLedger
 from contract import StatusPayload, encode
 from tests.helpers import BIN, ROOT, Child, spawn
 from tests.mosquitto import CENTRAL_USER, OBSERVER_USER, Mosquitto, password_of
+from tests.postgres import start_server
 
 SITE, DEVICE = "bench", "bench-1"
 USERS = [f"user{i}" for i in range(10)]
@@ -129,8 +130,8 @@ def raw_paho(broker: Mosquitto, n: int, inflight: int) -> float:
     return n / elapsed
 
 
-def start_central(workdir: Path, broker: Mosquitto, batch_max: int, inflight: int) -> Child:
-    db = workdir / "central.db"
+def start_central(workdir: Path, db: str, broker: Mosquitto, batch_max: int,
+                  inflight: int) -> Child:
     ledger = SqlLedger(db)
     try:
         for user in USERS:
@@ -141,7 +142,8 @@ def start_central(workdir: Path, broker: Mosquitto, batch_max: int, inflight: in
     pw = workdir / "central.pw"
     pw.write_text(password_of(CENTRAL_USER))
     env = {"PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    child = spawn([str(BIN / "pagetally"), "central", "serve", "--db", str(db),
+    child = spawn([str(BIN / "pagetally"), "central", "serve", "--db", db,
+                   "--secret-file", str(workdir / "central.secret"),
                    "--mqtt-port", str(broker.port), "--username", CENTRAL_USER,
                    "--password-file", str(pw), "--batch-max", str(batch_max),
                    "--max-inflight", str(inflight)], env=env)
@@ -258,10 +260,10 @@ async def all_phases(agent: Agent, broker: Mosquitto, args: argparse.Namespace,
     return {"live": live, "steady": steady, "backlog": backlog}
 
 
-def audit(workdir: Path, ledger: Ledger) -> tuple[int, int]:
+def audit(db: str, ledger: Ledger) -> tuple[int, int]:
     """(lost, duplicated): agent txns missing at central; applications beyond one each."""
     mine = {t.txn_id: t.user for t in ledger.txns()}
-    central = SqlLedger(workdir / "central.db")
+    central = SqlLedger(db)
     try:
         held = {r.txn_id for r in central.all_transactions() if r.device == DEVICE}
         applied = sum(START - a.balance for a in central.accounts())  # every txn is -1
@@ -283,11 +285,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-max", type=int, default=500, help="central's txns per commit")
     p.add_argument("--inflight", type=int, default=100,
                    help="paho in-flight QoS 1 messages, raw and at central")
+    p.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite",
+                   help="central's ledger: a SQLite file, or a PostgreSQL started for the run")
     args = p.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp, \
+            contextlib.ExitStack() as cleanup:
         workdir = Path(tmp)
+        db = str(workdir / "central.db")
+        if args.store == "postgres":
+            server = start_server()
+            cleanup.callback(server.stop)
+            db = server.new_database("bench")
         broker = Mosquitto(workdir / "broker", devices=(DEVICE,)).start()
-        central = start_central(workdir, broker, args.batch_max, args.inflight)
+        central = start_central(workdir, db, broker, args.batch_max, args.inflight)
         try:
             raw = raw_paho(broker, args.txns, args.inflight)
             ledger = Ledger(workdir / "agent.db", device=DEVICE, site=SITE)
@@ -296,14 +306,14 @@ def main(argv: list[str] | None = None) -> int:
             pids = {"agent": os.getpid(), "central": central.proc.pid,
                     "mosquitto": broker.proc.pid}
             phases = asyncio.run(all_phases(agent, broker, args, pids))
-            lost, duplicated = audit(workdir, ledger)
+            lost, duplicated = audit(db, ledger)
             ledger.close()
         finally:
             central.stop()
             broker.kill()
     live, steady, backlog = phases["live"], phases["steady"], phases["backlog"]
     figures = {
-        "acks": "v1" if args.v1_acks else "v1.1-batch",
+        "acks": "v1" if args.v1_acks else "v1.1-batch", "store": args.store,
         "txns": args.txns, "backlog": args.backlog, "window": args.window,
         "raw_paho_per_s": round(raw), "applied_per_s": round(live["applied_per_s"]),
         "ratio": round(live["applied_per_s"] / raw, 3),

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 
 import msgspec
 
+from central.storage.apply import Seen, plan_batch
 from central.storage.base import Account, ApplyResult, Rejection, StorageError, TxnRecord
 from central.storage.records import Posting
 from central.storage.sql_base import TXN_COLUMNS, iso, now, parse_iso, txn_record
@@ -26,6 +27,21 @@ __all__ = ["SqlLedger"]
 
 _INSERT_TXN = (f"INSERT INTO transactions ({TXN_COLUMNS}) VALUES"
                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
+    """IN lists of a bounded length (SQLite limits a statement's parameters)."""
+    return [values[i:i + size] for i in range(0, len(values), size)]
+
+
+def _txn_row(txn: TxnPayload, transacted_by: str, balance_after: int, applied_at: str
+             ) -> tuple[object, ...]:
+    job = txn.job
+    return (str(txn.txn_id), txn.user, txn.type, txn.amount, balance_after, txn.currency,
+            transacted_by, txn.note, txn.comment, iso(txn.occurred_at), applied_at, txn.site,
+            txn.device, job.job_id if job else None,
+            msgspec.json.encode(job).decode() if job else None,
+            str(txn.refund_of) if txn.refund_of else None, "device")
 
 
 class SqlLedger(GroupsMixin, RunsMixin, MembersMixin):
@@ -144,38 +160,23 @@ class SqlLedger(GroupsMixin, RunsMixin, MembersMixin):
 
     def apply_batch(self, txns: Sequence[tuple[TxnPayload, str]]) -> list[ApplyResult]:
         applied_at = iso(now())
-        with self._tx():
-            return [self._apply_one(txn, by, applied_at) for txn, by in txns]
-
-    def _apply_one(self, txn: TxnPayload, transacted_by: str, applied_at: str) -> ApplyResult:
-        txn_id = str(txn.txn_id)
-        db = self._db
-        seen = db.execute("SELECT username, type, amount FROM transactions WHERE txn_id = ?",
-                          (txn_id,)).fetchone()
-        account = db.execute("SELECT balance FROM accounts WHERE username = ?",
-                             (seen[0] if seen else txn.user,)).fetchone()
-        balance = account[0] if account else 0
-        if seen:
-            if tuple(seen) != (txn.user, txn.type, txn.amount):
-                return ApplyResult(txn_id, "rejected", balance,
-                                   f"txn_id {txn_id} was already used for a different"
-                                   f" transaction ({seen[1]} of {seen[2]} for {seen[0]!r})")
-            return ApplyResult(txn_id, "duplicate", balance)
-        if account is None:
-            return ApplyResult(txn_id, "rejected", 0, f"there is no user {txn.user!r}")
-        if txn.currency != self.currency:
-            return ApplyResult(txn_id, "rejected", balance,
-                               f"currency {txn.currency} does not match the ledger's"
-                               f" {self.currency}")
-        new_balance = balance + txn.amount
-        db.execute("UPDATE accounts SET balance = ? WHERE username = ?", (new_balance, txn.user))
-        job = txn.job
-        db.execute(_INSERT_TXN, (
-            txn_id, txn.user, txn.type, txn.amount, new_balance, txn.currency, transacted_by,
-            txn.note, txn.comment, iso(txn.occurred_at), applied_at, txn.site, txn.device,
-            job.job_id if job else None, msgspec.json.encode(job).decode() if job else None,
-            str(txn.refund_of) if txn.refund_of else None, "device"))
-        return ApplyResult(txn_id, "applied", new_balance)
+        ids = sorted({str(t.txn_id) for t, _ in txns})
+        with self._tx() as db:
+            seen: dict[str, Seen] = {
+                r[0]: (r[1], r[2], r[3]) for chunk in _chunks(ids) for r in db.execute(
+                    "SELECT txn_id, username, type, amount FROM transactions WHERE txn_id IN"
+                    f" ({', '.join('?' * len(chunk))})", chunk)}
+            users = sorted({t.user for t, _ in txns} | {s[0] for s in seen.values()})
+            balances: dict[str, int] = {
+                r[0]: r[1] for chunk in _chunks(users) for r in db.execute(
+                    "SELECT username, balance FROM accounts WHERE username IN"
+                    f" ({', '.join('?' * len(chunk))})", chunk)}
+            plan = plan_batch(txns, seen, balances, self.currency)
+            db.executemany("UPDATE accounts SET balance = ? WHERE username = ?",
+                           [(b, u) for u, b in plan.balances.items()])
+            db.executemany(_INSERT_TXN, [_txn_row(t, by, after, applied_at)
+                                         for t, by, after in plan.inserts])
+        return plan.results
 
     def post(self, postings: Sequence[Posting]) -> list[ApplyResult]:
         """Apply central's own postings in ONE commit, each once by its posting_id."""
