@@ -13,6 +13,16 @@ from typing import cast
 import pytest
 
 from drivers.snmp import Alert, SnmpReader, load_profile
+from drivers.snmp.message import Message, Pdu, PduType, VarBind
+from drivers.snmp.values import (
+    Counter32,
+    EndOfMibView,
+    Integer,
+    NoSuchInstance,
+    OctetString,
+    Undecodable,
+    Value,
+)
 from simulator.client import SimClient
 from tests.helpers import SimHandle, free_port
 
@@ -220,7 +230,7 @@ class JunkPrinter(asyncio.DatagramProtocol):
 
 
 @pytest.mark.parametrize("reply", [
-    b"garbage\n",  # pyasn1 raises TypeError inside pysnmp on this one
+    b"garbage\n",  # pyasn1 raised TypeError inside pysnmp on this one
     b"\x30\x03\x02\x01\x01",  # a BER SEQUENCE that is not an SNMP message
     b"\x30\x82\xff\xff\x02",  # a length far past the end
     bytes(range(256)) * 4,
@@ -243,3 +253,57 @@ async def test_printer_answering_junk(reply: bytes, caplog: pytest.LogCaptureFix
     assert snap.problem == f"printer at 127.0.0.1:{port} sent data that is not a valid SNMP answer"
     assert reader.last_problem == snap.problem
     assert [r.getMessage() for r in caplog.records] == []
+
+
+class TablePrinter(asyncio.DatagramProtocol):
+    """A UDP peer answering GETs from a table of values (raw where a test needs bytes a
+    correct encoder would never write) and every walk with endOfMibView."""
+
+    def __init__(self, table: dict[tuple[int, ...], Value]) -> None:
+        self.table = table
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        request = Message.from_bytes(data)
+        walking = request.pdu.type is not PduType.GET
+        binds = tuple(VarBind(vb.oid, EndOfMibView() if walking
+                              else self.table.get(vb.oid, NoSuchInstance()))
+                      for vb in request.pdu.var_binds)
+        answer = Pdu(PduType.RESPONSE, request.pdu.request_id, var_binds=binds)
+        assert self.transport is not None
+        self.transport.sendto(Message(request.version, request.community, answer).to_bytes(),
+                              addr)
+
+
+async def test_a_badly_encoded_counter_costs_only_itself() -> None:
+    """A Counter32 sent as a negative number (a firmware that forgets the leading zero):
+    pysnmp dropped the whole answer; now the page counter alone is unknown, with why."""
+    life = (1, 3, 6, 1, 2, 1, 43, 10, 2, 1, 4, 1, 1)
+    negative = Undecodable(0x41, b"\xff\xff\xff\xfe",
+                           "a Counter32 encoded as a negative number (-2)")
+    table: dict[tuple[int, ...], Value] = {
+        life: negative,
+        (1, 3, 6, 1, 2, 1, 25, 3, 2, 1, 5, 1): Integer(2),
+        (1, 3, 6, 1, 2, 1, 25, 3, 5, 1, 1, 1): Integer(3),
+        (1, 3, 6, 1, 2, 1, 25, 3, 5, 1, 2, 1): OctetString(b"\x00\x00"),
+        (1, 3, 6, 1, 2, 1, 43, 10, 2, 1, 5, 1, 1): Counter32(40),
+    }
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(lambda: TablePrinter(table),
+                                                       local_addr=("127.0.0.1", 0))
+    reader = SnmpReader("127.0.0.1", transport.get_extra_info("sockname")[1], timeout=TIMEOUT)
+    try:
+        snap = await reader.read()
+    finally:
+        reader.close()
+        transport.close()
+    why = ("printer answered its page counter with a value that cannot be decoded "
+           "(a Counter32 encoded as a negative number (-2)) instead of a number")
+    assert snap.reachable and snap.life_count is None
+    assert (snap.unknowns["life_count"], snap.problem) == (why, why)
+    assert (snap.device_status, snap.printer_status, snap.errors) == ("running", "idle",
+                                                                      frozenset())
+    assert snap.power_on_count == 40
