@@ -1,6 +1,6 @@
 """SNMP GET latency of prtMarkerLifeCount, three ways, measured in the same run.
 
-- reader:  our SnmpReader.life_count() (pysnmp asyncio hlapi, one engine reused)
+- reader:  our SnmpReader.life_count() (our BER codec and asyncio UDP client, one socket)
 - snmpget: net-snmp's snmpget, one process per GET (what a shell script would pay)
 - raw_udp: one pre-encoded GET datagram and its answer: the agent plus loopback alone
 
@@ -19,10 +19,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from pyasn1.codec.ber import encoder
-from pysnmp.proto import api
-
 from drivers.snmp import SnmpReader, load_profile
+from drivers.snmp.message import Message, Version, get_request
 
 LIFE_OID = "1.3.6.1.2.1.43.10.2.1.4.1.1"
 WARMUP = 5
@@ -69,15 +67,8 @@ async def _reader_times(host: str, port: int, n: int, community: str) -> list[fl
 
 def _raw_request(community: str) -> bytes:
     """One SNMP v2c GET of prtMarkerLifeCount.1.1, BER-encoded once."""
-    proto = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
-    pdu = proto.GetRequestPDU()
-    proto.apiPDU.set_defaults(pdu)
-    proto.apiPDU.set_varbinds(pdu, [(LIFE_OID, proto.Null(""))])
-    message = proto.Message()
-    proto.apiMessage.set_defaults(message)
-    proto.apiMessage.set_community(message, community)
-    proto.apiMessage.set_pdu(message, pdu)
-    return encoder.encode(message)
+    oid = tuple(int(arc) for arc in LIFE_OID.split("."))
+    return Message(Version.V2C, community.encode(), get_request(1, [oid])).to_bytes()
 
 
 def _raw_times(host: str, port: int, n: int, community: str) -> list[float]:
