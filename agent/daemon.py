@@ -8,7 +8,7 @@ import logging
 import signal
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import msgspec
 
@@ -132,13 +132,13 @@ class Agent:
             self.copies = CountedRunner(
                 config=cfg.copier, printer=cfg.device.id, ledger=self.ledger,
                 probe=self.probe, poller=self.poller, balances=self.balances,
-                currency=cfg.device.currency, notify=self._copy_notify,
+                currency=cfg.device.currency, notify=self._notify,
                 touch=self.sessions.touch_now)
         else:
             self.copies = CopyRunner(
                 config=cfg.copier, printer=cfg.device.id, ledger=self.ledger,
                 probe=self.probe, balances=self.balances, currency=cfg.device.currency,
-                notify=self._copy_notify, touch=self.sessions.touch_now)
+                notify=self._notify, touch=self.sessions.touch_now)
         self.sessions.on_ended = lambda user: self.copies.end_soon("logout")
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -154,10 +154,6 @@ class Agent:
         if note is m.JOB_RESULT:
             self.copies.job_settled()
         self.api.notify(note, params)
-
-    def _copy_notify(self, method: str, params: dict[str, Any]) -> None:
-        """The copy runners' `copy.progress`, checked against its type on the way out."""
-        self._notify(m.COPY_PROGRESS, m.convert(params, m.COPY_PROGRESS.params))
 
     def _printer_changed(self, view: PrinterView) -> None:
         """The panel hears of it; so does the retained `printer` topic."""

@@ -194,7 +194,7 @@ class CopyResult(Payload):
     board_pages: Count | None
     counter_pages: Count | None
     copy_counter_pages: Count | None
-    prints_in_window: Count
+    prints_in_window: Count | None
     source: str
     review: bool
     note: str

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agent.api.methods import COPY_START, COPY_STATUS, COPY_STOP, convert
 from agent.api.params import NoParams
 from agent.api.payloads import CopyProgress, CopyResult
 from agent.api.protocol import ApiError
@@ -24,7 +23,7 @@ class CopyApi:
     async def start(self, params: NoParams) -> CopyProgress:
         user = self.user()
         try:
-            return convert(await self.runner.start(user), COPY_START.result)
+            return await self.runner.start(user)
         except CopyDenied as exc:
             raise ApiError("denied", str(exc)) from exc
         except CopyUnavailable as exc:
@@ -37,8 +36,8 @@ class CopyApi:
         except CopyUnavailable as exc:
             raise ApiError("not-found", str(exc)) from exc
         assert result is not None
-        return convert(result, COPY_STOP.result)
+        return result
 
     async def status(self, params: NoParams) -> CopyProgress | None:
         self.user()
-        return convert(self.runner.status(), COPY_STATUS.result)
+        return self.runner.status()

@@ -16,9 +16,10 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from agent.accounts import Balances
+from agent.api.methods import COPY_PROGRESS, Notify
+from agent.api.payloads import CopyProgress, CopyResult
 from agent.config_models import CopierConfig
 from agent.copying.counted_rules import (
     copy_counter_names,
@@ -35,7 +36,7 @@ from agent.copying.session import (
     price_of,
     prints_in_window,
 )
-from agent.copying.settling import CopySettler, Notify
+from agent.copying.settling import CopyEvidence, CopySettler
 from agent.ledger import Ledger
 from agent.ledger.models import CopyRow
 from agent.metering.decide import CounterReading
@@ -65,7 +66,7 @@ class Watched:
     seen: object = None
     """The counters and settled-job count last shown: an unchanged reading is skipped."""
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
-    done: asyncio.Future[dict[str, Any]] | None = None
+    done: asyncio.Future[CopyResult] | None = None
 
 
 class CountedRunner:
@@ -114,7 +115,7 @@ class CountedRunner:
 
     # ----- API ---------------------------------------------------------------------
 
-    async def start(self, user: str) -> dict[str, Any]:
+    async def start(self, user: str) -> CopyProgress:
         try:
             await asyncio.wait_for(self._recovered.wait(), READY_WAIT_S)
         except TimeoutError:
@@ -140,10 +141,10 @@ class CountedRunner:
             self.active = active
             self._task = asyncio.create_task(self._session(active), name="copy-counted")
             view = self._view(active)
-            self.notify("copy.progress", view)
+            self.notify(COPY_PROGRESS, view)
             return view
 
-    async def stop(self, user: str | None, reason: str = "stop") -> dict[str, Any] | None:
+    async def stop(self, user: str | None, reason: str = "stop") -> CopyResult | None:
         """End the running session (of `user`, unless None) and return its result."""
         active = self.active
         if active is None or (user is not None and active.user != user):
@@ -161,7 +162,7 @@ class CountedRunner:
             active.stop_reason = reason
             active.stopped.set()
 
-    def status(self) -> dict[str, Any] | None:
+    def status(self) -> CopyProgress | None:
         return None if self.active is None else self._view(self.active)
 
     def job_settled(self) -> None:
@@ -233,19 +234,19 @@ class CountedRunner:
         if pages != active.pages:
             active.pages, active.last_change = pages, now
             self.touch()
-            self.notify("copy.progress", self._view(active))
+            self.notify(COPY_PROGRESS, self._view(active))
 
-    def _view(self, active: Watched) -> dict[str, Any]:
+    def _view(self, active: Watched) -> CopyProgress:
         cost = price_of(active.pages, self.prices)
-        return {"session_key": active.key, "state": "copying", "user": active.user,
-                "pages": sum(active.pages.values()),
-                "pages_by_kind": {k: n for k, n in active.pages.items() if n},
-                "cost": cost, "cost_text": format_money(cost, self.currency),
-                "limit": active.limit, "enforced": False}
+        return CopyProgress(session_key=active.key, user=active.user,
+                            pages=sum(active.pages.values()),
+                            pages_by_kind={k: n for k, n in active.pages.items() if n},
+                            cost=cost, cost_text=format_money(cost, self.currency),
+                            limit=active.limit, enforced=False)
 
     # ----- settling ----------------------------------------------------------------
 
-    async def _settle(self, row: CopyRow, reason: str) -> dict[str, Any]:
+    async def _settle(self, row: CopyRow, reason: str) -> CopyResult:
         after, prints = await self.settler.evidence(row)
         start_vendor: dict[str, int] = row.start.get("vendor") or {}
         by_copy = copy_counter_pages(start_vendor, after.vendor)
@@ -262,9 +263,8 @@ class CountedRunner:
         cost = price_of(by_kind, self.prices) + max(0, extra) * dearest
         return self.settler.record(
             row, reason=reason, decision=decision, by_kind=by_kind, cost=cost,
-            evidence={"enforced": False, "board_pages": None,
-                      "counter_pages": decision.counter_pages,
-                      "copy_counter_pages": copies, "prints_in_window": prints.pages},
+            evidence=CopyEvidence(enforced=False, board_pages=None, copy_counter_pages=copies,
+                                  prints_in_window=prints.pages),
             stored={"end": {"snmp": after.snmp_life, "ipp": after.ipp_total,
                             "vendor": after.vendor}})
 

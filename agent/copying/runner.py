@@ -13,9 +13,10 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from agent.accounts import Balances
+from agent.api.methods import COPY_PROGRESS, Notify
+from agent.api.payloads import CopyProgress, CopyResult
 from agent.config_models import CopierConfig
 from agent.copying.board import CopyBoard
 from agent.copying.session import (
@@ -28,7 +29,7 @@ from agent.copying.session import (
     device_copy_pages,
     price_of,
 )
-from agent.copying.settling import CopySettler
+from agent.copying.settling import CopyEvidence, CopySettler
 from agent.ledger import Ledger
 from agent.ledger.models import CopyRow
 from agent.metering.decide import CounterReading
@@ -39,7 +40,6 @@ from firmware_bridge.messages import OffReason, Status
 
 log = logging.getLogger("pagetally.copy")
 
-Notify = Callable[[str, dict[str, Any]], None]
 
 OFF_REASONS = {OffReason.LIMIT: "credit", OffReason.LEASE: "lease", OffReason.HOST: "stop",
                OffReason.BOOT: "board-reset"}
@@ -63,7 +63,7 @@ class Active:
     the relay went on says "off, never enabled") says nothing about this session."""
     pages: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COPY_KINDS, 0))
     stop_reason: str | None = None
-    done: asyncio.Future[dict[str, Any]] | None = None
+    done: asyncio.Future[CopyResult] | None = None
 
 
 class CopyRunner:
@@ -123,7 +123,7 @@ class CopyRunner:
 
     # ----- API ---------------------------------------------------------------------
 
-    async def start(self, user: str) -> dict[str, Any]:
+    async def start(self, user: str) -> CopyProgress:
         board = self.board
         if board is None:
             raise CopyUnavailable("This device has no copier board: copying is not metered")
@@ -158,11 +158,11 @@ class CopyRunner:
                 raise CopyUnavailable(f"The copier could not be enabled: {exc}") from exc
             self.active = active
             self._task = asyncio.create_task(self._session(active), name="copy-session")
-            view = self._view(active, "copying")
-            self.notify("copy.progress", view)
+            view = self._view(active)
+            self.notify(COPY_PROGRESS, view)
             return view
 
-    async def stop(self, user: str | None, reason: str = "stop") -> dict[str, Any] | None:
+    async def stop(self, user: str | None, reason: str = "stop") -> CopyResult | None:
         """End the running session (of `user`, unless None) and return its result."""
         active = self.active
         if active is None or (user is not None and active.user != user):
@@ -182,8 +182,8 @@ class CopyRunner:
             active.stop_reason = reason
             self.board.link.events.put_nowait(LinkEvent("stop"))
 
-    def status(self) -> dict[str, Any] | None:
-        return None if self.active is None else self._view(self.active, "copying")
+    def status(self) -> CopyProgress | None:
+        return None if self.active is None else self._view(self.active)
 
     # ----- the session -------------------------------------------------------------
 
@@ -249,15 +249,15 @@ class CopyRunner:
         if pages != active.pages:
             active.pages, active.last_change = pages, now
             self.touch()
-            self.notify("copy.progress", self._view(active, "copying"))
+            self.notify(COPY_PROGRESS, self._view(active))
 
-    def _view(self, active: Active, state: str) -> dict[str, Any]:
+    def _view(self, active: Active) -> CopyProgress:
         cost = price_of(active.pages, self.prices)
-        return {"session_key": active.key, "state": state, "user": active.user,
-                "pages": sum(active.pages.values()),
-                "pages_by_kind": {k: n for k, n in active.pages.items() if n},
-                "cost": cost, "cost_text": format_money(cost, self.currency),
-                "limit": active.limit, "enforced": True}
+        return CopyProgress(session_key=active.key, user=active.user,
+                            pages=sum(active.pages.values()),
+                            pages_by_kind={k: n for k, n in active.pages.items() if n},
+                            cost=cost, cost_text=format_money(cost, self.currency),
+                            limit=active.limit, enforced=True)
 
     # ----- settling ----------------------------------------------------------------
 
@@ -303,7 +303,7 @@ class CopyRunner:
         self.settler.job_settled()
 
     async def _settle(self, row: CopyRow, final: Status | None, reason: str
-                      ) -> dict[str, Any]:
+                      ) -> CopyResult:
         after, prints = await self.settler.evidence(row)
         kinds = {int(k): v for k, v in row.start["kinds"].items()}
         start_pages: list[int] = row.start["board_pages"]
@@ -320,9 +320,9 @@ class CopyRunner:
         cost = price_of(by_kind, self.prices) + max(0, extra) * dearest
         return self.settler.record(
             row, reason=reason, decision=decision, by_kind=by_kind, cost=cost,
-            evidence={"enforced": True, "board_pages": board if final is not None else None,
-                      "counter_pages": decision.counter_pages, "copy_counter_pages": None,
-                      "prints_in_window": prints.pages})
+            evidence=CopyEvidence(enforced=True,
+                                  board_pages=board if final is not None else None,
+                                  copy_counter_pages=None, prints_in_window=prints.pages))
 
 
 __all__ = ["CopyDenied", "CopyRunner", "CopyUnavailable"]

@@ -11,10 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
+from agent.api.methods import COPY_PROGRESS, Notify
+from agent.api.payloads import CopyResult
 from agent.copying.session import CopyDecision, PrintsInWindow, prints_in_window
 from agent.ledger import Ledger
 from agent.ledger.models import CopyRow
@@ -24,10 +28,17 @@ from agent.money import format_money
 
 log = logging.getLogger("pagetally.copy")
 
-Notify = Callable[[str, dict[str, Any]], None]
-
 REST_READS = 50
 REST_GAP_S = 0.2
+
+
+class CopyEvidence(msgspec.Struct, kw_only=True, frozen=True):
+    """What each kind of session counted, for the result beside the decision."""
+
+    enforced: bool
+    board_pages: int | None
+    copy_counter_pages: int | None
+    prints_in_window: int | None
 
 
 class CopySettler:
@@ -54,26 +65,34 @@ class CopySettler:
         return after, prints
 
     def record(self, row: CopyRow, *, reason: str, decision: CopyDecision,
-               by_kind: Mapping[str, int], cost: int, evidence: dict[str, Any],
-               stored: dict[str, Any] | None = None) -> dict[str, Any]:
+               by_kind: Mapping[str, int], cost: int, evidence: CopyEvidence,
+               stored: dict[str, Any] | None = None) -> CopyResult:
         """Write the one `copy` charge and tell the panel. `evidence` goes into the result
         the API returns; `stored` only into the ledger (the raw counters at the end)."""
-        result = {"session_key": row.session_key, "user": row.user, "reason": reason,
-                  "pages": decision.pages,
-                  "pages_by_kind": {k: n for k, n in by_kind.items() if n},
-                  **evidence, "source": decision.source, "review": decision.review,
-                  "note": decision.note, "cost": cost}
+        found = {"session_key": row.session_key, "user": row.user, "reason": reason,
+                 "pages": decision.pages,
+                 "pages_by_kind": {k: n for k, n in by_kind.items() if n},
+                 **msgspec.structs.asdict(evidence), "counter_pages": decision.counter_pages,
+                 "source": decision.source, "review": decision.review,
+                 "note": decision.note, "cost": cost}
         txn = self.ledger.settle_copy(row.session_key, pages=decision.pages, cost=cost,
                                       review=decision.review,
-                                      result={**result, **(stored or {})},
+                                      result={**found, **(stored or {})},
                                       note=copy_note(decision.pages))
         charged = -txn.amount if txn is not None else 0
-        result.update(state="review" if decision.review else "settled", charged=charged,
-                      charged_text=format_money(charged, self.currency),
-                      cost_text=format_money(cost, self.currency))
+        result = CopyResult(
+            session_key=row.session_key, state="review" if decision.review else "settled",
+            user=row.user, reason=reason, pages=decision.pages,
+            pages_by_kind=found["pages_by_kind"], enforced=evidence.enforced,
+            board_pages=evidence.board_pages, counter_pages=decision.counter_pages,
+            copy_counter_pages=evidence.copy_counter_pages,
+            prints_in_window=evidence.prints_in_window, source=decision.source,
+            review=decision.review, note=decision.note, cost=cost,
+            cost_text=format_money(cost, self.currency), charged=charged,
+            charged_text=format_money(charged, self.currency))
         log.info("copy session %s settled (%s): %s pages, %s", row.session_key, reason,
-                 decision.pages, result["cost_text"])
-        self.notify("copy.progress", result)
+                 decision.pages, result.cost_text)
+        self.notify(COPY_PROGRESS, result)
         return result
 
     def _printing(self) -> bool:
