@@ -28,6 +28,8 @@ def test_defaults_bind_loopback() -> None:
     ("[sim]\nhttp_port = 70000\n", "http_port must be a port number"),
     ("[sim]\nppm = 'fast'\n", "Expected `float`, got `str`"),
     ("[sim\n", "is not valid TOML"),
+    ("[sim]\ncopier_without_board = 'yes'\n",
+     "Expected `bool`, got `str` - at `$.copier_without_board`"),
 ])
 def test_bad_files_are_refused_with_the_reason(tmp_path: Path, text: str, expected: str) -> None:
     path = tmp_path / "sim.toml"
@@ -40,3 +42,12 @@ def test_bad_files_are_refused_with_the_reason(tmp_path: Path, text: str, expect
 def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"cannot read config file .*nope\.toml"):
         load_config(tmp_path / "nope.toml", {})
+
+
+def test_a_copier_without_board_is_config_off_by_default(tmp_path: Path) -> None:
+    """The fault a site with no copier board is: off unless the file or flag says so."""
+    assert load_config(None, {}).copier_without_board is False
+    path = tmp_path / "sim.toml"
+    path.write_text("[sim]\ncopier_without_board = true\n")
+    assert load_config(path, {}).copier_without_board is True
+    assert load_config(None, {"copier_without_board": True}).copier_without_board is True
