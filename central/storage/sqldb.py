@@ -70,26 +70,22 @@ def _plain(params: Params) -> tuple[Any, ...]:
     return tuple(int(p) if isinstance(p, bool) else p for p in params)
 
 
-class SqlDb:
+class SqlDb(Protocol):
     """The calls the ledger uses; `dialect` says which database is underneath."""
 
     dialect: Dialect
     name: str
 
-    def execute(self, sql: str, params: Params = ()) -> Cursor:
-        raise NotImplementedError
+    def execute(self, sql: str, params: Params = ()) -> Cursor: ...
 
-    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        raise NotImplementedError
+    def executemany(self, sql: str, rows: Iterable[Params]) -> None: ...
 
-    def transaction(self) -> contextlib.AbstractContextManager[SqlDb]:
-        raise NotImplementedError
+    def transaction(self) -> contextlib.AbstractContextManager[SqlDb]: ...
 
-    def close(self) -> None:
-        raise NotImplementedError
+    def close(self) -> None: ...
 
 
-class SqliteDb(SqlDb):
+class SqliteDb:
     dialect: Dialect = "sqlite"
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
@@ -132,7 +128,7 @@ class SqliteDb(SqlDb):
         self._conn.close()
 
 
-class PostgresDb(SqlDb):
+class PostgresDb:
     dialect: Dialect = "postgres"
 
     def __init__(self, url: str, *, read_only: bool = False) -> None:
