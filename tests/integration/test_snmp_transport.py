@@ -13,10 +13,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import cast
 
 import pytest
+from pysnmp.proto import rfc1902
 
+from drivers.snmp import SnmpReader
 from drivers.snmp.message import Message, Pdu, PduType, VarBind, Version, get_request
 from drivers.snmp.transport import ClientClosed, NoAnswer, SnmpClient
 from drivers.snmp.values import Counter32
+from simulator.snmp_agent import serve
+from simulator.snmp_walk import WalkInstrumentation
 
 LIFE = (1, 3, 6, 1, 2, 1, 43, 10, 2, 1, 4, 1, 1)
 TIMEOUT = 0.3
@@ -167,3 +171,15 @@ async def test_close_wakes_a_waiting_request(start_peer: StartPeer) -> None:
     client.close()
     with pytest.raises(ClientClosed, match=f"the SNMP client for 127.0.0.1:{port} was closed"):
         await asyncio.wait_for(waiting, 1.0)
+
+
+async def test_an_ipv6_printer() -> None:
+    """A printer on an IPv6 address: pysnmp's agent on ::1, read through SnmpReader."""
+    handle = await serve(WalkInstrumentation({LIFE: rfc1902.Counter32(5)}), "::1", 0, "public")
+    reader = SnmpReader("::1", handle.port, timeout=1.0)
+    try:
+        assert await reader.life_count() == 5
+        assert reader.address == f"[::1]:{handle.port}"
+    finally:
+        reader.close()
+        handle.close()
