@@ -231,7 +231,7 @@ class CountedRunner:
         pages = live_pages(start.vendor, reading.vendor,
                            start.snmp_life if snmp else start.ipp_total,
                            reading.snmp_life if snmp else reading.ipp_total, printed)
-        if pages != active.pages:
+        if pages is not None and pages != active.pages:
             active.pages, active.last_change = pages, now
             self.touch()
             self.notify(COPY_PROGRESS, self._view(active))

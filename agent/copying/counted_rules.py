@@ -35,16 +35,17 @@ def copy_counter_pages(start: Mapping[str, int], end: Mapping[str, int]
 
 
 def live_pages(start: Mapping[str, int], now: Mapping[str, int], life_start: int | None,
-               life_now: int | None, printed: int) -> dict[str, int]:
-    """Pages to show while copying: the copy counters when there are any, else the page
-    counter's delta less pages of print jobs settled in the window (mono: the page counter
-    does not tell colour). Never below zero; the settle decides the charge."""
-    by_copy = copy_counter_pages(start, now)
-    if by_copy is not None:
-        return by_copy
+               life_now: int | None, printed: int) -> dict[str, int] | None:
+    """Pages to show while copying: the copy counters when the start had any, else the
+    page counter's delta less pages of print jobs settled in the window (mono: the page
+    counter does not tell colour). Never below zero; the settle decides the charge. None
+    when this reading cannot tell (a counter that did not answer this time)."""
+    if copy_counter_names(start):
+        return copy_counter_pages(start, now)
+    if life_start is None or life_now is None:
+        return None
     pages = dict.fromkeys(COPY_KINDS, 0)
-    if life_start is not None and life_now is not None:
-        pages["mono"] = max(0, life_now - life_start - printed)
+    pages["mono"] = max(0, life_now - life_start - printed)
     return pages
 
 

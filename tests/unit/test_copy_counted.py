@@ -34,9 +34,12 @@ def test_copy_counters_that_cannot_be_compared_count_nothing() -> None:
 def test_live_pages_from_copy_counters_or_the_page_counter_less_prints() -> None:
     assert live_pages(KM, {**KM, "copy_color": 41}, 1000, 1009, 0) == {
         "mono": 0, "colour": 1, "mono_large": 0, "colour_large": 0}
-    assert live_pages({}, {}, 1000, 1009, 5)["mono"] == 4  # 9 pages, 5 of them printed
-    assert live_pages({}, {}, 1000, 1002, 5)["mono"] == 0  # never below zero
-    assert sum(live_pages({}, {}, None, 1002, 0).values()) == 0  # no count yet
+    mono = {"mono": 4, "colour": 0, "mono_large": 0, "colour_large": 0}
+    assert live_pages({}, {}, 1000, 1009, 5) == mono  # 9 pages, 5 of them printed
+    assert live_pages({}, {}, 1000, 1002, 5) == {**mono, "mono": 0}  # never below zero
+    assert live_pages({}, {}, None, 1002, 0) is None  # no count at the start
+    assert live_pages({}, {}, 1000, None, 0) is None  # the counter did not answer this time
+    assert live_pages(KM, {}, 1000, 1009, 0) is None  # nor the copy counters: no guess
 
 
 def test_agreement_settles_and_either_count_alone_settles() -> None:
