@@ -89,7 +89,8 @@ async def follow(
     changed_at = time.monotonic()
     ended_at = forwarded_at = None
     while True:
-        device_job = await _device_job(locate, queued) or device_job
+        if device_job is None or not device_job.terminal:  # an ended job changes no more
+            device_job = await _device_job(locate, queued) or device_job
         reading = await readings(device_job is not None and device_job.terminal)
         job = device_job or await queue.queue_job(queued.id)
         now = time.monotonic()

@@ -7,8 +7,6 @@ moving after the job has ended (which the simulator never does) can be shown.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from agent.metering.follower import FollowLimits, FollowResult, follow
 from agent.metering.holdqueue import DeviceHoldQueue
 from agent.metering.probe import Reading
@@ -34,24 +32,22 @@ def reading(count: int, printing: bool) -> Reading:
 
 
 class Device:
-    """One scripted step per poll: the job as located, then the reading that follows it.
-    Records whether each reading was asked for soon."""
+    """One scripted step per poll: the job as the printer would report it, and the reading.
+    Records whether each reading was asked for soon, and how often the job was asked for."""
 
     def __init__(self, steps: list[tuple[JobInfo, Reading]]) -> None:
-        self.steps: Iterator[tuple[JobInfo, Reading]] = iter(steps)
-        self.current: tuple[JobInfo, Reading] | None = None
+        self.steps = steps
         self.soon: list[bool] = []
-        self.reads = 0
+        self.reads = self.locates = 0
 
     async def locate(self) -> JobInfo:
-        self.current = next(self.steps)
-        return self.current[0]
+        self.locates += 1
+        return self.steps[self.reads][0]
 
     async def readings(self, soon: bool) -> Reading:
-        assert self.current is not None
         self.soon.append(soon)
         self.reads += 1
-        return self.current[1]
+        return self.steps[self.reads - 1][1]
 
 
 async def run(device: Device, agrees: bool = False) -> FollowResult:
@@ -88,6 +84,7 @@ async def test_readings_are_asked_for_soon_once_the_device_job_has_ended() -> No
     result = await run(device)
     assert device.soon == [False, False, True, True, True, True]
     assert result.last.snmp_life == 105
+    assert device.locates == 3  # a job that has ended is not asked about again
 
 
 async def test_agreeing_evidence_still_needs_one_reading_with_the_counter_still() -> None:
