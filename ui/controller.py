@@ -270,12 +270,15 @@ class Controller:
         result of one that ended with the logout, on the login screen."""
         if not isinstance(view, dict):
             return
-        if not self.logged_in:
-            key = str(view.get("session_key", ""))
-            if key and key == self._copy_at_logout and view.get("state") != "copying":
+        key = str(view.get("session_key", ""))
+        if key and key == self._copy_at_logout:  # of a user no longer logged in here
+            if view.get("state") != "copying":
                 self._copy_at_logout = ""
-                self.app.screen("copy").show_result(view)
-                self.app.idle_screen().show_copy_result(view)
+                if not self.logged_in:  # not over the next user's screens
+                    self.app.screen("copy").show_result(view)
+                    self.app.idle_screen().show_copy_result(view)
+            return
+        if not self.logged_in:
             return
         copying = self.app.screen("copy")
         if view.get("state") == "copying":

@@ -173,6 +173,33 @@ async def test_logging_out_mid_session_shows_its_result_on_the_login_screen(
     assert idle.banner.text == ""
 
 
+async def test_a_copy_session_ended_by_the_next_login_stays_off_their_screens(
+        copy_panel: PanelDriver, board_env: AgentEnv) -> None:
+    """Bob logs in (a card at the reader) while Alice's copier is on: her session ends
+    with her login and settles a moment later. Its result is hers: bob's panel shows his
+    jobs, neither her copy screen nor her result."""
+    panel = copy_panel
+    screen = await copy_on(panel)
+    assert (await asyncio.to_thread(copy, board_env, 2))["copied"] == 2
+    await panel.wait(lambda: screen.pages.text == strings.COPY_PAGES.format(pages=2),
+                     what="2 pages shown")
+    async with board_env.client() as api:
+        await api.call("session.login", {"code": CODES["bob"]})
+        while True:
+            ended = await api.next_notification("copy.progress", 30)
+            if ended["state"] != "copying":
+                break
+    assert (ended["user"], ended["reason"], ended["charged"]) == ("alice", "logout", 20)
+    jobs = await panel.wait_screen("jobs")
+    await panel.frames(4)
+    assert jobs.header.title.text == strings.JOBS_TITLE.format(name="Bob Example")
+    assert panel.app.current_screen() == "jobs"
+    assert screen.result is None  # her result was not put on the copy screen for bob
+    assert panel.app.idle_screen().banner.text != strings.COPY_LOGGED_OUT.format(
+        ended=strings.COPY_ENDED["logout"], pages=strings.COPY_PAGES.format(pages=2),
+        amount="0.20")
+
+
 def test_result_lines_say_nothing_charged_and_each_ending() -> None:
     result = {"session_key": "s", "state": "settled", "reason": "idle", "pages": 1,
               "cost": 0, "cost_text": "0.00", "charged": 0, "review": False}
