@@ -246,6 +246,8 @@ class CopyRunner:
     def _progress(self, active: Active, status: Status, now: float) -> None:
         assert self.board is not None
         pages = board_pages(active.start, [c.pages for c in status.channels], self.board.kinds)
+        if any(pages[kind] < n for kind, n in active.pages.items()):
+            return  # older than shown: a report read after a newer answer, or a repeated one
         if pages != active.pages:
             active.pages, active.last_change = pages, now
             self.touch()
