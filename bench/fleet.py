@@ -20,8 +20,9 @@ Phases, one broker, one PostgreSQL, the same connected fleet throughout:
    rate): the sustained ceiling, and what sign-ins feel like meanwhile.
 Each phase ends with a drain (every txn acked, every request answered; devices resend after
 10 s as the agent's outbox does). At the end the ledger is counted by txn_id in PostgreSQL:
-lost, duplicated and every balance checked. CPU is per process group over each phase's
-measured window, in % of one core (the machine has two).
+lost, duplicated and every balance checked. Rates and CPU are over each phase's measured
+window (raw and burst: after a warm-up of up to 2 s that fills every device's window), CPU
+per process group in % of one core (the machine has two).
 Prints a table, then one JSON line with the figures last.
 Run: .venv/bin/python -m bench.fleet [--devices 500] [--seconds 30] [--rate 40] [--quick]
 """
@@ -86,9 +87,10 @@ def run_phase(workers: Procs, shares: list[float], meter: CpuMeter, **kw: Any
     for conn, share in zip(workers.conns, shares, strict=True):
         conn.send(dataclasses.replace(phase, txn_rate=phase.txn_rate * share,
                                       auth_rate=phase.auth_rate * share))
-    time.sleep(max(0.0, start - time.monotonic()))
+    measured_from = start + phase.warmup_s
+    time.sleep(max(0.0, measured_from - time.monotonic()))
     before = meter.sample()
-    time.sleep(max(0.0, start + phase.seconds - time.monotonic()))
+    time.sleep(max(0.0, measured_from + phase.seconds - time.monotonic()))
     after = meter.sample()
     t = merge(workers.recv_all(phase.drain_s + 60, f"{phase.name} results"))
     auths = t.auth_ms["card"] + t.auth_ms["code"]
@@ -117,9 +119,10 @@ def options(argv: list[str] | None) -> argparse.Namespace:
                    help="auth requests a second (default: devices / 30)")
     p.add_argument("--code-share", type=float, default=0.2,
                    help="share of sign-ins by access code (the rest by card)")
-    p.add_argument("--burst-seconds", type=float, default=20.0)
+    p.add_argument("--burst-seconds", type=float, default=20.0,
+                   help="measured, after a warm-up of up to 2 s (as the raw phase)")
     p.add_argument("--raw-seconds", type=float, default=10.0)
-    p.add_argument("--window", type=int, default=10,
+    p.add_argument("--window", type=int, default=4,
                    help="in flight per device in the raw and burst phases")
     p.add_argument("--users", type=int, default=300)
     p.add_argument("--code-users", type=int, default=40, help="users who also have a code")
@@ -162,10 +165,12 @@ def measure(args: argparse.Namespace, work: Path, stack: contextlib.ExitStack
 
     echoes = start_echoes(broker, args.centrals, args.inflight)
     stack.callback(echoes.stop)
+    alone = frozenset([os.getpid()])  # the bench itself, not the children it started
     meter = CpuMeter({"mosquitto": [broker.proc.pid], "echo": echoes.pids(),
-                      "loadgen": loadgen})
+                      "loadgen": loadgen}, alone)
+    warmup = min(2.0, args.raw_seconds / 2)
     raw = run_phase(workers, shares, meter, name="raw", seconds=args.raw_seconds,
-                    window=args.window, raw=True, drain_s=20.0)
+                    warmup_s=warmup, window=args.window, raw=True, drain_s=20.0)
     echoes.stop()
 
     centrals = start_centrals(args.centrals, url, secret, broker, args.inflight)
@@ -173,12 +178,12 @@ def measure(args: argparse.Namespace, work: Path, stack: contextlib.ExitStack
         stack.callback(child.stop)
     meter = CpuMeter({"mosquitto": [broker.proc.pid],
                       **{f"central-{n}": [c.proc.pid] for n, c in enumerate(centrals)},
-                      "postgres": [pg.proc.pid], "loadgen": loadgen})
+                      "postgres": [pg.proc.pid], "loadgen": loadgen}, alone)
     auth = {"auth_rate": args.auth_rate, "code_share": args.code_share}
     steady = run_phase(workers, shares, meter, name="steady", seconds=args.seconds,
                        txn_rate=args.rate, **auth)
     burst = run_phase(workers, shares, meter, name="burst", seconds=args.burst_seconds,
-                      window=args.window, **auth)
+                      warmup_s=warmup, window=args.window, **auth)
     for conn in workers.conns:
         conn.send(None)
     finals: list[Final] = workers.recv_all(60, "final report")

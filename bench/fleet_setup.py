@@ -153,14 +153,16 @@ def _busy(proc: psutil.Process, with_reaped: bool) -> float:
 
 
 class CpuMeter:
-    """CPU seconds per named group of processes, each root with all its descendants.
+    """CPU seconds per named group of processes, each root with all its descendants, except
+    the roots in `alone` (the bench's own process, parent of everything it measures).
 
     A root's reaped children count too (PostgreSQL's backends that ended are in the
     postmaster's children times), so a process that ends between two samples is not lost.
     """
 
-    def __init__(self, groups: dict[str, list[int]]) -> None:
-        self.groups = groups
+    def __init__(self, groups: dict[str, list[int]], alone: frozenset[int] = frozenset()
+                 ) -> None:
+        self.groups, self.alone = groups, alone
 
     def sample(self) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -169,6 +171,9 @@ class CpuMeter:
             for pid in pids:
                 with contextlib.suppress(psutil.NoSuchProcess):
                     root = psutil.Process(pid)
+                    if pid in self.alone:
+                        total += _busy(root, with_reaped=False)
+                        continue
                     total += _busy(root, with_reaped=True)
                     for child in root.children(recursive=True):
                         with contextlib.suppress(psutil.NoSuchProcess):

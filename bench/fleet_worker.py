@@ -34,7 +34,8 @@ class WorkerSpec:
 class Phase:
     name: str
     start_at: float  # time.monotonic(), which is one clock for every process on Linux
-    seconds: float
+    seconds: float  # measured, after the warm-up
+    warmup_s: float = 0.0  # closed loop: filling every window first, not counted
     txn_rate: float = 0.0  # paced txns a second at this worker
     auth_rate: float = 0.0  # paced auth requests a second at this worker
     code_share: float = 0.0  # of the auth requests, the share by access code (else card)
@@ -113,7 +114,8 @@ class Fleet:
 
     def run(self, phase: Phase) -> Tally:
         self.phase = phase
-        self.tally = tally = Tally(phase.name, phase.start_at, phase.start_at + phase.seconds)
+        measured_from = phase.start_at + phase.warmup_s
+        self.tally = tally = Tally(phase.name, measured_from, measured_from + phase.seconds)
         for device in self.devices:
             device.on_settled = self._settled
         while time.monotonic() < phase.start_at:
