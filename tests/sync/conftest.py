@@ -105,8 +105,9 @@ def start_sync_env(tmp_path: Path, *, ppm: float = 1200, poll_interval_s: float 
     seed_central(db)
     central = CentralRunner(db, broker)
     central.start()
-    agent = make_env(ppm=ppm, mqtt=agent_mqtt(broker, **mqtt), poll_interval_s=poll_interval_s,
-                     extra="auth_timeout_s = 1.0\n")
+    # the default wait for central's answer to a login (3 s): a loaded CI machine has taken
+    # more than 1 s for the first one, and the login then fell back to the offline cache
+    agent = make_env(ppm=ppm, mqtt=agent_mqtt(broker, **mqtt), poll_interval_s=poll_interval_s)
     return SyncEnv(broker, central, agent)
 
 
