@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from agent.metering.holdqueue import HoldQueue
 from agent.metering.probe import Reading
@@ -48,6 +49,13 @@ class FollowLimits:
     stall_timeout: float
 
 
+class Readings(Protocol):
+    """The printer's readings, as the poller gives them (agent.metering.poller)."""
+
+    async def next(self, soon: bool = False) -> Reading: ...
+    async def midway(self) -> None: ...
+
+
 def _printing_state(job: JobInfo) -> str:
     name = job.state.name.lower()
     if name == "processing_stopped":
@@ -59,7 +67,7 @@ def _printing_state(job: JobInfo) -> str:
 
 async def follow(
     queue: HoldQueue,
-    readings: Callable[[bool], Awaitable[Reading]],
+    readings: Readings,
     queued: JobInfo,
     locate: Callable[[], Awaitable[JobInfo | None]],
     limits: FollowLimits,
@@ -70,10 +78,12 @@ async def follow(
     """Poll until the device job is terminal and the printer idle for `idle_polls` readings
     with unchanged counters, as PyKota does, but at sub-second polls.
 
-    `locate` finds the device job the release printed as (None until it appears);
-    `readings` gives the printer's next reading, at the poller's cadence, or soon (True) once
-    the device job has ended: waiting a whole cadence per quiet reading made the end take
-    0.6 s to confirm. The rule is the same at either pace: a reading is quiet only when the
+    `locate` finds the device job the release printed as (None until it appears). While
+    the printer is printing it is asked midway between two readings, and right after a
+    reading that shows the printer no longer printing: the end is seen within half a cadence.
+    `readings` gives the printer's next reading, at the poller's cadence, or soon once the
+    device job has ended: waiting a whole cadence per quiet reading made the end take 0.6 s
+    to confirm. The rule is the same at either pace: a reading is quiet only when the
     printer is idle and the counters equal the reading before, begun at least the poller's
     SETTLE_S earlier, and it takes `idle_polls` quiet readings in a row. When the evidence
     already agrees (`agrees`: the counters' delta equals the job's own count), one quiet
@@ -91,7 +101,7 @@ async def follow(
     while True:
         if device_job is None or not device_job.terminal:  # an ended job changes no more
             device_job = await _device_job(locate, queued) or device_job
-        reading = await readings(device_job is not None and device_job.terminal)
+        reading = await readings.next(device_job is not None and device_job.terminal)
         job = device_job or await queue.queue_job(queued.id)
         now = time.monotonic()
         stalled = now - changed_at > limits.stall_timeout
@@ -131,6 +141,8 @@ async def follow(
                 return FollowResult(job, reading, stops, unsettled=note,
                                     stalled=stall_cancel)
         previous = reading
+        if not reading.idle and not job.terminal:
+            await readings.midway()
 
 
 async def _device_job(locate: Callable[[], Awaitable[JobInfo | None]], queued: JobInfo

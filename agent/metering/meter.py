@@ -188,7 +188,7 @@ class Meter:
         st = self.settings
         limits = FollowLimits(st.idle_polls, st.settle_timeout, st.stall_timeout)
         with self.poller.fast():
-            return await follow(self.queue, self.poller.next, queued,
+            return await follow(self.queue, self.poller, queued,
                                 lambda: self._locate(row.job_key, queued, released_at),
                                 limits=limits, on_progress=on_progress,
                                 should_cancel=lambda: row.job_key in self._cancel,

@@ -33,28 +33,33 @@ def reading(count: int, printing: bool) -> Reading:
 
 class Device:
     """One scripted step per poll: the job as the printer would report it, and the reading.
-    Records whether each reading was asked for soon, and how often the job was asked for."""
+    Records whether each reading was asked for soon, how often the job was asked for, and
+    after which readings the follower waited to ask midway to the next one."""
 
     def __init__(self, steps: list[tuple[JobInfo, Reading]]) -> None:
         self.steps = steps
         self.soon: list[bool] = []
         self.reads = self.locates = 0
+        self.midway_after: list[int] = []
 
     async def locate(self) -> JobInfo:
         self.locates += 1
         return self.steps[self.reads][0]
 
-    async def readings(self, soon: bool) -> Reading:
+    async def next(self, soon: bool = False) -> Reading:
         self.soon.append(soon)
         self.reads += 1
         return self.steps[self.reads - 1][1]
+
+    async def midway(self) -> None:
+        self.midway_after.append(self.reads)
 
 
 async def run(device: Device, agrees: bool = False) -> FollowResult:
     queued = job(JobState.PENDING, 0)
     # Never asked: locate always finds the device job, and nothing is cancelled.
     queue = DeviceHoldQueue(IppClient("ipp://127.0.0.1:9/ipp/print"))
-    return await follow(queue, device.readings, queued, device.locate, LIMITS,
+    return await follow(queue, device, queued, device.locate, LIMITS,
                         on_progress=lambda _p: None, should_cancel=lambda: False,
                         agrees=lambda _j, _r: agrees)
 
@@ -85,6 +90,22 @@ async def test_readings_are_asked_for_soon_once_the_device_job_has_ended() -> No
     assert device.soon == [False, False, True, True, True, True]
     assert result.last.snmp_life == 105
     assert device.locates == 3  # a job that has ended is not asked about again
+
+
+async def test_the_job_is_asked_about_midway_while_it_prints_and_at_once_after() -> None:
+    """Midway between readings while the printer prints; right after a reading that shows
+    it idle (the job may just have ended), as waiting there would only delay seeing it."""
+    done = job(JobState.COMPLETED, 5)
+    device = Device([(job(JobState.PENDING, 0), reading(100, False)),
+                     (job(JobState.PROCESSING, 1), reading(101, True)),
+                     (job(JobState.PROCESSING, 3), reading(103, True)),
+                     (job(JobState.PROCESSING, 5), reading(105, False)),
+                     (done, reading(105, False)), (done, reading(105, False)),
+                     (done, reading(105, False))])
+    result = await run(device)
+    assert device.midway_after == [2, 3]
+    assert device.soon == [False, False, False, False, True, True, True]
+    assert result.last.snmp_life == 105
 
 
 async def test_agreeing_evidence_still_needs_one_reading_with_the_counter_still() -> None:
