@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--https", action="store_true",
                    help="the portal is reached over https (a proxy in front): Secure cookies")
     s.add_argument("--portal-db", type=Path, help="the portal's sign-in accounts and sessions"
-                                                  " (default: DB path + .portal)")
+                                                  " (default: DB path + .portal with SQLite,"
+                                                  " the ledger's database with PostgreSQL)")
     s.add_argument("-v", "--verbose", action="store_true")
 
     user = sub.add_parser("user", help="add or import users").add_subparsers(
@@ -104,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--admin", action="store_true", help="the account gets the admin role")
     inv.add_argument("--hours", type=float, default=72.0, help="how long the link works")
     inv.add_argument("--url", help="the portal's address (default: setting portal.public_url)")
-    inv.add_argument("--portal-db", type=Path, help="default: DB path + .portal")
+    inv.add_argument("--portal-db", type=Path, help="default: DB path + .portal (SQLite), the"
+                                                    " ledger's database (PostgreSQL)")
 
     code = sub.add_parser("code", help="access codes").add_subparsers(
         dest="code_command", required=True)
