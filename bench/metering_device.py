@@ -162,7 +162,8 @@ async def run_job(env: AgentEnv, api: ApiClient, notes: Notes, op: Operator,
                    charged // price if charged % price == 0 else None,
                    bool(result["review"]), result["review_note"], result["reason"],
                    stamp - truth["completed_at"] if truth["completed_at"] else None,
-                   any(during(jobs[c], truth) for c in copy_ids), ticket["job_key"])
+                   any(during(jobs[c], truth) for c in copy_ids), ticket["job_key"],
+                   any((jobs[c]["processing_at"] or stamp) < stamp for c in copy_ids))
 
 
 async def _cancel(api: ApiClient, job_key: str) -> None:

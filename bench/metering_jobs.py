@@ -39,6 +39,9 @@ class Outcome:
     settle_s: float | None
     copy_interleaved: bool = False
     job_key: str = ""
+    copy_before_settle: bool = False
+    """A walk-up copy started before the job's result came (inside the window metering
+    looks at): without per-job counts its pages and the job's cannot be told apart."""
 
     @property
     def verdict(self) -> str:

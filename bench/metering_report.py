@@ -63,7 +63,11 @@ def report(env: AgentEnv, outcomes: list[Outcome], rss: RssSampler,
               + ", ".join(f"{r} {c}" for r, c in Counter(o.reason for o in mine).items()))
     copies = [o for o in outcomes if o.plan.fault == "walk-up-copy"]
     print(f"walk-up copies that started during their job: "
-          f"{sum(o.copy_interleaved for o in copies)} of {len(copies)}")
+          f"{sum(o.copy_interleaved for o in copies)} of {len(copies)}, before it settled: "
+          f"{sum(o.copy_before_settle for o in copies)}")
+    copy_reviews = sum(o.copy_before_settle for o in by["review"])
+    print(f"reviews with a walk-up copy printed before the job settled: {copy_reviews} of "
+          f"{len(by['review'])}")
     tenth = max(len(settle) // 10, 1)
     print(f"settle p95, first tenth of the run {pct(settle[:tenth], 95):.3f} s, last tenth "
           f"{pct(settle[-tenth:], 95):.3f} s")
@@ -88,6 +92,7 @@ def report(env: AgentEnv, outcomes: list[Outcome], rss: RssSampler,
         "jobs": len(outcomes),
         "exact_outside_review": round(len(by["exact"]) / outside, 4) if outside else None,
         "review_share": round(len(by["review"]) / len(outcomes), 4),
+        "review_without_copy": len(by["review"]) - copy_reviews,
         "over": len(by["over"]),
         "under": len(by["under"]),
         "settle_p50_s": round(pct(settle, 50), 3),
