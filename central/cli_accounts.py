@@ -22,6 +22,7 @@ from central.schedule import LAST_DAY, ScheduleError, Spec, check_time, zone
 from central.scheduler import TIMEZONE_SETTING, Scheduler, default_owner
 from central.storage.base import Ledger, StorageError
 from central.storage.records import Quota
+from central.storage.sqldb import DatabaseError
 
 log = logging.getLogger("pagetally.central.scheduler")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -302,13 +303,20 @@ def scheduler_loop(db: Path | str, stop: threading.Event, every_s: float = 30.0)
     """The service's scheduler thread: its own connection, one tick every `every_s`."""
     from central.storage.ledger import SqlLedger
 
-    ledger = SqlLedger(db)
+    while True:  # the database may be down when central starts
+        try:
+            ledger = SqlLedger(db)
+            break
+        except DatabaseError as exc:
+            log.error("the scheduler cannot open the ledger: %s", exc)
+            if stop.wait(every_s):
+                return
     scheduler = Scheduler(ledger, all_jobs)
     try:
         while True:
             try:
                 scheduler.tick()
-            except (ScheduleError, MembershipError, StorageError) as exc:
+            except (ScheduleError, MembershipError, StorageError, DatabaseError) as exc:
                 log.error("the scheduler cannot run: %s", exc)
             if stop.wait(every_s):
                 return

@@ -50,6 +50,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from central.acks import DeviceFeatures, group_acks
 from central.rpc import RpcHandler
 from central.storage.base import ApplyResult, Ledger
+from central.storage.sqldb import DatabaseError
 from contract import (
     RPC_SHARED_SUBSCRIPTION,
     STATUS_SUBSCRIPTION,
@@ -261,7 +262,30 @@ class CentralService:
                     batch.append(self.inbox.get_nowait())
                 except queue.Empty:
                     break
-            self.process(batch)
+            self._process_until_done(batch, stop)
+
+    def _process_until_done(self, batch: list[Inbound], stop: threading.Event) -> None:
+        """Process the batch; while the database is unreachable, say so once and try again
+        (with a growing pause). Nothing of the batch was PUBACKed, and a txn that did
+        commit before the connection went is answered "duplicate" on the retry."""
+        pause = 0.5
+        down_since: float | None = None
+        while True:
+            try:
+                self.process(batch)
+            except DatabaseError as exc:
+                if down_since is None:
+                    down_since = time.monotonic()
+                    log.error("%s; holding %s and trying again", exc,
+                              _plural(len(batch), "message"))
+                if stop.wait(pause):
+                    return
+                pause = min(pause * 2, 5.0)
+                continue
+            if down_since is not None:
+                log.warning("the ledger database is back after %.1f s",
+                            time.monotonic() - down_since)
+            return
 
     # DB worker --------------------------------------------------------------------------
 

@@ -71,12 +71,13 @@ class PostgresServer:
         if drop is not None:
             entry = pwd.getpwnam(RUN_AS)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
-        subprocess.run([str(bin_dir / "initdb"), "-D", str(self.data), "-U", DB_USER,
-                        "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"],
-                       check=True, capture_output=True, preexec_fn=drop, cwd=self.root)
+        if not self.data.exists():  # a restart keeps the cluster
+            subprocess.run([str(bin_dir / "initdb"), "-D", str(self.data), "-U", DB_USER,
+                            "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"],
+                           check=True, capture_output=True, preexec_fn=drop, cwd=self.root)
         # fsync off: these are throw-away clusters; durability is the ledger's own tests' job
         # through the database, not the disk's
-        with self.log.open("wb") as log:
+        with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [str(bin_dir / "postgres"), "-D", str(self.data), "-p", str(self.port),
                  "-h", "127.0.0.1", "-k", str(self.root), "-c", "fsync=off",
@@ -104,15 +105,19 @@ class PostgresServer:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
-    def stop(self) -> None:
+    def halt(self) -> None:
+        """Shut the server down (fast: open sessions end), keeping its data for `start`."""
         if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)  # fast shutdown: ends open sessions
+            self.proc.send_signal(signal.SIGINT)
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+    def stop(self) -> None:
+        self.halt()
         shutil.rmtree(self.root, ignore_errors=True)
 
 

@@ -129,43 +129,72 @@ class SqliteDb:
 
 
 class PostgresDb:
+    """A connection that outlives the server: a lost connection is one `DatabaseError` (the
+    caller's transaction did not happen), and the next statement outside a transaction
+    connects again, so central rides out a PostgreSQL restart or failover."""
+
     dialect: Dialect = "postgres"
 
     def __init__(self, url: str, *, read_only: bool = False) -> None:
         import psycopg  # only where PostgreSQL is used: the agent never loads it
 
         self._psycopg = psycopg
+        self._url = url
+        self._options = "-c default_transaction_read_only=on" if read_only else ""
         self.name = describe(url)
-        options = "-c default_transaction_read_only=on" if read_only else None
+        self._in_tx = False
+        self._conn = self._connect()
+
+    def _connect(self) -> Any:
         try:
-            self._conn = psycopg.connect(url, autocommit=True, options=options or "",
+            return self._psycopg.connect(self._url, autocommit=True, options=self._options,
                                          connect_timeout=10)
-        except psycopg.Error as exc:
+        except self._psycopg.Error as exc:
             raise DatabaseError(f"cannot connect to the ledger at {self.name}: "
                                 f"{str(exc).strip()}") from None
+
+    def _live(self) -> Any:
+        if self._conn.broken or self._conn.closed:
+            self._conn = self._connect()
+        return self._conn
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        psycopg = self._psycopg
+        try:
+            yield
+        except psycopg.errors.IntegrityError as exc:
+            raise IntegrityError(str(exc).strip()) from exc
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise DatabaseError(f"lost the connection to the ledger at {self.name}: "
+                                f"{str(exc).strip() or type(exc).__name__}") from exc
 
     @staticmethod
     def _sql(sql: str) -> str:
         return sql.replace("%", "%%").replace("?", "%s")
 
     def execute(self, sql: str, params: Params = ()) -> Cursor:
-        try:
-            return self._conn.execute(self._sql(sql), _plain(params))
-        except self._psycopg.errors.IntegrityError as exc:
-            raise IntegrityError(str(exc).strip()) from exc
+        with self._errors():
+            conn = self._conn if self._in_tx else self._live()
+            return conn.execute(self._sql(sql), _plain(params))
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        try:
-            with self._conn.cursor() as cur:
+        with self._errors():
+            conn = self._conn if self._in_tx else self._live()
+            with conn.cursor() as cur:
                 cur.executemany(self._sql(sql), [_plain(r) for r in rows])
-        except self._psycopg.errors.IntegrityError as exc:
-            raise IntegrityError(str(exc).strip()) from exc
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[SqlDb]:
-        with self._conn.transaction():
-            self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK,))
-            yield self
+        with self._errors():
+            conn = self._live()
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK,))
+                self._in_tx = True
+                try:
+                    yield self
+                finally:
+                    self._in_tx = False
 
     def close(self) -> None:
         self._conn.close()
