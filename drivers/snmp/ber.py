@@ -80,17 +80,16 @@ def read_tlv(data: bytes, offset: int, end: int, what: str) -> Tlv:
 
 
 def expect(data: bytes, offset: int, end: int, tag: int, what: str) -> Tlv:
-    """The TLV at `offset`, which must have `tag`."""
-    tlv = read_tlv(data, offset, end, what)
-    if tlv.tag != tag:
+    """The TLV at `offset`, which must have `tag` (checked before its length)."""
+    if offset < end and data[offset] != tag:
         raise BerError(f"{what} at byte {offset} should have tag 0x{tag:02x}, "
-                       f"found 0x{tlv.tag:02x}")
-    return tlv
+                       f"found 0x{data[offset]:02x}")
+    return read_tlv(data, offset, end, what)
 
 
 def encode_signed(n: int) -> bytes:
     """Two's complement content octets, minimal (0 is one zero octet)."""
-    return n.to_bytes(n.bit_length() // 8 + 1, "big", signed=True)
+    return n.to_bytes((n if n >= 0 else ~n).bit_length() // 8 + 1, "big", signed=True)
 
 
 def decode_signed(content: bytes) -> int:
