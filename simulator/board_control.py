@@ -54,6 +54,7 @@ def add_routes(app: web.Application, engine: Engine) -> None:
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         folder = Path(tempfile.mkdtemp(prefix="pagetally-board-"))
         board = SimBoard(folder / "copier-board")
+        board.set_line(engine.config.board_line)
         await board.start()
         app[BOARD] = board
         app[COPIER] = SimCopier(engine, board)

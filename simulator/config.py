@@ -7,6 +7,7 @@ from pathlib import Path
 
 import msgspec
 
+from simulator.line_faults import LineFaults
 from simulator.profiles import combine
 
 
@@ -32,6 +33,9 @@ class SimConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # A site with no copier interface board: the walk-up copier copies whenever asked and
     # sends no pulses (the board's pty is still there, wired to nothing).
     copier_without_board: bool = False
+    # The copier board's serial line from the start: bytes changed, lost, split, delayed
+    # ([sim.board_line]; POST /sim/board/line changes it while running).
+    board_line: LineFaults = msgspec.field(default_factory=LineFaults)
     # Quirk profiles (simulator.profiles) the device imitates, combined in order.
     profiles: list[str] = msgspec.field(default_factory=list)
 

@@ -24,7 +24,7 @@ from firmware_bridge.host import BoardLink
 from firmware_bridge.messages import ChannelConfig, PageKind, Status
 from simulator.app import running_simulator
 from simulator.board import SimBoard
-from simulator.config import SimConfig
+from simulator.config import ConfigError, SimConfig, load_config
 from simulator.line_faults import Line, LineFaults
 
 MONO = ChannelConfig(0, 0, PageKind.MONO, pulses_per_page=1, min_pulse_ms=20)
@@ -156,3 +156,17 @@ async def test_the_line_is_set_and_shown_through_sim_board() -> None:
         async with http.post(base + "board/line", json={}) as r:
             line = (await r.json())["line"]
         assert (line["corrupt"], line["split"], line["stats"]["writes"]) == (0.0, 0, 0)
+
+
+async def test_the_line_can_start_noisy_from_the_simulator_config(tmp_path: Path) -> None:
+    toml = tmp_path / "sim.toml"
+    toml.write_text("[sim]\nhttp_port = 0\nsnmp_port = 0\n"
+                    "[sim.board_line]\ndrop = 0.25\nsplit = 4\ndirection = \"to_host\"\n")
+    config = load_config(toml, {})
+    async with (running_simulator(config) as (_, endpoints), aiohttp.ClientSession() as http,
+                http.get(endpoints.control + "board") as r):
+        line = (await r.json())["line"]
+    assert (line["drop"], line["split"], line["direction"]) == (0.25, 4, "to_host")
+    toml.write_text("[sim.board_line]\ncorrupt = -1\n")
+    with pytest.raises(ConfigError, match="corrupt is a chance per byte, from 0 to 1"):
+        load_config(toml, {})
