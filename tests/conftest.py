@@ -9,6 +9,7 @@ import pytest
 from simulator.client import SimClient
 from tests.agent_env import AgentEnv, make_env
 from tests.helpers import SimHandle, start_sim
+from tests.postgres import PostgresServer, start_server
 
 
 @pytest.fixture
@@ -30,3 +31,11 @@ def agent_env() -> Iterator[AgentEnv]:
     env = make_env()
     yield env
     env.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL for the session (started on first use); a database per test."""
+    server = start_server()
+    yield server
+    server.stop()

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from central.storage.sqldb import DatabaseError
 from central.web import pages_admin, pages_auth, pages_user
 from central.web.handler import Need, Page, endpoint
 from central.web.portal import Portal
 from central.web.render import STATIC, environment
+
+log = logging.getLogger("pagetally.central.web")
 
 # No inline script or style anywhere; forms post only here; no framing; the invite token in
 # a URL never leaves in a Referer.
@@ -58,8 +65,23 @@ def routes() -> list[BaseRoute]:
     ]
 
 
+DOWN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Try again soon</title>
+<link rel="stylesheet" href="/static/portal.css"></head><body><main><section class="card">
+<h1>Try again in a minute</h1><p class="error" role="alert">The accounts database cannot be
+reached right now, so this page cannot be shown. Nothing was changed.</p>
+<p><a href="/">Try again</a></p></section></main></body></html>"""
+
+
+async def database_down(_request: Request, exc: Exception) -> Response:
+    """PostgreSQL restarting or failing over: a plain page, not a stack trace."""
+    log.error("a page could not be shown: %s", exc)
+    return HTMLResponse(DOWN_PAGE, status_code=503, headers={"Retry-After": "30"})
+
+
 def create_app(portal: Portal) -> Starlette:
-    app = Starlette(routes=routes(), middleware=[Middleware(SecurityHeaders)])
+    app = Starlette(routes=routes(), middleware=[Middleware(SecurityHeaders)],
+                    exception_handlers={DatabaseError: database_down})
     app.state.portal = portal
     app.state.templates = environment()
     return app

@@ -16,7 +16,7 @@ from central.storage.ledger import SqlLedger
 from tests.central.mqtt_client import Device
 from tests.helpers import BIN, ROOT, Child, spawn
 from tests.mosquitto import CENTRAL_USER, Mosquitto, password_of
-from tests.postgres import PostgresServer, start_server
+from tests.postgres import PostgresServer
 
 ALICE_CODE = "246810"
 BOB_CARD = "0004 2A17"  # normalised to 00042A17
@@ -52,13 +52,6 @@ class Stores:
 
     def new(self, name: str = "ledger") -> LedgerAt:
         return LedgerAt(self.url(name), self.dir / f"{name}.secret")
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    server = start_server()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -7,8 +7,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from central.web.portal import Portal
+from central.web.server import WebServer
 from tests.central.conftest import START_BALANCE, CentralRunner, LedgerAt, seed
 from tests.central.mqtt_client import Device, make_txn
 from tests.mosquitto import Mosquitto
@@ -73,3 +76,24 @@ def test_central_rides_out_a_database_restart(own_postgres: PostgresServer, tmp_
         device.close()
         for child in central.runs:
             child.stop()
+
+
+def test_the_portal_says_plainly_when_the_database_is_down(own_postgres: PostgresServer,
+                                                           tmp_path: Path) -> None:
+    url = own_postgres.new_database("portal")
+    seed(LedgerAt(url, tmp_path / "ledger.secret"))
+    portal = Portal.open(url, url, tmp_path / "ledger.secret")
+    server = WebServer(portal, "127.0.0.1", 0)
+    server.start()
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=30) as web:
+            assert web.get("/signin").status_code == 200
+            own_postgres.halt()
+            down = web.get("/signin")
+            assert down.status_code == 503 and down.headers["retry-after"] == "30"
+            words = " ".join(down.text.split())
+            assert "cannot be reached right now" in words and "Traceback" not in words
+            own_postgres.start()
+            assert web.get("/signin").status_code == 200  # each thread connects again
+    finally:
+        server.stop()

@@ -33,7 +33,7 @@ class Clock:
         return self.now
 
 
-def seed(db: Path) -> None:
+def seed(db: Path | str) -> None:
     ledger = SqlLedger(db)
     try:
         admin.add_user(ledger, "alice", "Alice Liddell", 1000, restricted=True,
@@ -86,12 +86,17 @@ class Web:
         return c
 
 
-@pytest.fixture
-def web(tmp_path: Path) -> Iterator[Web]:
-    db = tmp_path / "ledger.db"
+@pytest.fixture(params=["sqlite", "postgres"])
+def web(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Web]:
+    """The portal on each store: a SQLite file (its sign-in tables in a file beside it), or a
+    PostgreSQL database holding both."""
+    db: Path | str = tmp_path / "ledger.db"
+    portal_db: Path | str = tmp_path / "ledger.db.portal"
+    if request.param == "postgres":
+        db = portal_db = request.getfixturevalue("postgres").new_database("portal")
     seed(db)
     clock = Clock()
-    portal = Portal.open(db, tmp_path / "ledger.db.portal", tmp_path / "ledger.db.secret",
+    portal = Portal.open(db, portal_db, tmp_path / "ledger.db.secret",
                          clock=clock, policy=SignInPolicy())
     server = WebServer(portal, "127.0.0.1", 0)
     server.start()
