@@ -28,9 +28,11 @@ from agent.api.payloads import (
 from agent.api.protocol import ApiError
 from agent.api.server import ApiServer
 from agent.config import AgentConfig
-from agent.copying.api import CopyApi, CopyControl
-from agent.copying.counted import CountedRunner
-from agent.copying.runner import CopyRunner
+from agent.copying.api import CopyApi
+from agent.copying.board_evidence import BoardEvidence
+from agent.copying.counter_evidence import CounterEvidence
+from agent.copying.evidence import CopyEvidence
+from agent.copying.life import CopySessionLife
 from agent.documents import DocumentLimits, DocumentPages
 from agent.heap import keep_large_allocations_out_of_the_heap
 from agent.identity.accounts import LocalAccounts
@@ -127,18 +129,14 @@ class Agent:
         self.jobs = JobsApi(printer=cfg.device.id, queue=self.queue, meter=self.meter,
                             prices=cfg.prices, balances=self.balances,
                             currency=cfg.device.currency)
-        self.copies: CopyControl
-        if cfg.copier.tracking == "counters":
-            self.copies = CountedRunner(
-                config=cfg.copier, printer=cfg.device.id, ledger=self.ledger,
-                probe=self.probe, poller=self.poller, balances=self.balances,
-                currency=cfg.device.currency, notify=self._notify,
-                touch=self.sessions.touch_now)
-        else:
-            self.copies = CopyRunner(
-                config=cfg.copier, printer=cfg.device.id, ledger=self.ledger,
-                probe=self.probe, balances=self.balances, currency=cfg.device.currency,
-                notify=self._notify, touch=self.sessions.touch_now)
+        evidence: CopyEvidence = CounterEvidence(
+            config=cfg.copier, printer=cfg.device.id, ledger=self.ledger, probe=self.probe,
+            poller=self.poller) if cfg.copier.tracking == "counters" else BoardEvidence(
+            config=cfg.copier, printer=cfg.device.id, ledger=self.ledger, probe=self.probe)
+        self.copies = CopySessionLife(
+            evidence=evidence, config=cfg.copier, printer=cfg.device.id, ledger=self.ledger,
+            probe=self.probe, balances=self.balances, currency=cfg.device.currency,
+            notify=self._notify, touch=self.sessions.touch_now)
         self.sessions.on_ended = lambda user: self.copies.end_soon("logout")
         self._tasks: list[asyncio.Task[None]] = []
 

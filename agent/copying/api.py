@@ -7,16 +7,12 @@ from collections.abc import Callable
 from agent.api.params import NoParams
 from agent.api.payloads import CopyProgress, CopyResult
 from agent.api.protocol import ApiError
-from agent.copying.counted import CountedRunner
-from agent.copying.runner import CopyRunner
+from agent.copying.life import CopySessionLife
 from agent.copying.session import CopyDenied, CopyUnavailable
-
-CopyControl = CopyRunner | CountedRunner
-"""Copy sessions through the board, or counted from the device alone ([copier] tracking)."""
 
 
 class CopyApi:
-    def __init__(self, runner: CopyControl, user: Callable[[], str]) -> None:
+    def __init__(self, runner: CopySessionLife, user: Callable[[], str]) -> None:
         self.runner = runner
         self.user = user
 

@@ -58,6 +58,14 @@ def price_of(pages: Mapping[str, int], prices: Mapping[str, int]) -> int:
     return sum(count * prices[kind] for kind, count in pages.items())
 
 
+def charge_for(pages: int, by_kind: Mapping[str, int], prices: Mapping[str, int]) -> int:
+    """The price of `pages` charged when the pages by kind count fewer: the pages no kind
+    counted are priced at the dearest kind counted (mono when none was), never cheaper."""
+    extra = pages - sum(by_kind.values())
+    dearest = max((prices[k] for k, n in by_kind.items() if n), default=prices["mono"])
+    return price_of(by_kind, prices) + max(0, extra) * dearest
+
+
 @dataclass(frozen=True)
 class PrintsInWindow:
     """Pages print jobs made while the copier was on: None when they cannot be known."""

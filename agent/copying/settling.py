@@ -32,7 +32,7 @@ REST_READS = 50
 REST_GAP_S = 0.2
 
 
-class CopyEvidence(msgspec.Struct, kw_only=True, frozen=True):
+class EvidenceCounts(msgspec.Struct, kw_only=True, frozen=True):
     """What each kind of session counted, for the result beside the decision."""
 
     enforced: bool
@@ -65,7 +65,7 @@ class CopySettler:
         return after, prints
 
     def record(self, row: CopyRow, *, reason: str, decision: CopyDecision,
-               by_kind: Mapping[str, int], cost: int, evidence: CopyEvidence,
+               by_kind: Mapping[str, int], cost: int, evidence: EvidenceCounts,
                stored: dict[str, Any] | None = None) -> CopyResult:
         """Write the one `copy` charge and tell the panel. `evidence` goes into the result
         the API returns; `stored` only into the ledger (the raw counters at the end)."""

@@ -13,6 +13,7 @@ from agent.copying.session import (
     LIMIT_MAX,
     CopyDenied,
     board_pages,
+    charge_for,
     copy_limit,
     decide_copy,
     device_copy_pages,
@@ -56,6 +57,14 @@ def test_board_pages_cross_the_32_bit_wrap(start: int, mono: int, colour: int) -
     pages = board_pages([start, start], now, KINDS)
     assert (pages["mono"], pages["colour"]) == (mono, colour)
     assert price_of(pages, PRICES) == mono * 10 + colour * 50
+
+
+def test_pages_no_kind_counted_are_charged_at_the_dearest_kind_counted() -> None:
+    assert charge_for(5, {"mono": 2, "colour": 3}, PRICES) == 2 * 10 + 3 * 50
+    assert charge_for(7, {"mono": 2, "colour": 3}, PRICES) == 170 + 2 * 50  # 2 uncounted
+    assert charge_for(4, {}, PRICES) == 4 * 10  # nothing by kind: priced as mono
+    assert charge_for(3, {"mono": 0, "colour_large": 3}, PRICES) == 300
+    assert charge_for(2, {"mono": 3}, PRICES) == 30  # fewer pages: the kinds' price
 
 
 def test_prints_during_the_session_are_counted_and_unsettled_ones_are_unknown() -> None:
