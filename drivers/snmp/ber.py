@@ -126,13 +126,11 @@ def decode_oid(content: bytes) -> OID:
     value = 0
     for i, octet in enumerate(content):
         value = (value << 7) | (octet & 0x7F)
+        if value > (MAX_ARC if arcs else MAX_ARC + 80):  # the first holds two arcs
+            raise BerError(f"OID sub-identifier at octet {i} exceeds 2^32-1")
         if octet & 0x80:
-            if value > MAX_ARC + 80:
-                raise BerError(f"OID sub-identifier ending past octet {i} exceeds 2^32-1")
             continue
         if arcs:
-            if value > MAX_ARC:
-                raise BerError(f"OID sub-identifier ending at octet {i} exceeds 2^32-1")
             arcs.append(value)
         else:
             arcs.extend((min(value // 40, 2), value - 40 * min(value // 40, 2)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.snmp.ber import BerEncodeError, decode_oid, encode_oid
+from drivers.snmp.ber import BerEncodeError, BerError, decode_oid, encode_oid
 from drivers.snmp.message import (
     Message,
     Pdu,
@@ -286,7 +286,13 @@ def test_oid_codec_limits() -> None:
             encode_oid(bad)
     assert decode_value(0x06, bytes.fromhex("2b 90808080 00".replace(" ", ""))) == (
         Undecodable(0x06, bytes.fromhex("2b9080808000"),
-                    "OID sub-identifier ending at octet 5 exceeds 2^32-1"))
+                    "OID sub-identifier at octet 5 exceeds 2^32-1"))
+    # Found by fuzzing: a first sub-identifier past 2.(2^32-1) decoded, then could not be
+    # written back.
+    with pytest.raises(BerError, match="OID sub-identifier at octet 4 exceeds 2"):
+        decode_oid(bytes.fromhex("9080808051"))
+    assert encode_oid((2, 2**32 - 1)) == bytes.fromhex("908080804f")
+    assert decode_oid(bytes.fromhex("908080804f")) == (2, 2**32 - 1)
 
 
 def test_unsendable_requests_are_refused_in_words() -> None:
