@@ -163,6 +163,9 @@ def _decode(data: bytes) -> Message:
     except ValueError:
         kind = "an SNMPv1 trap" if pdu.tag == 0xA4 else f"tag 0x{pdu.tag:02x}"
         raise ber.BerError(f"the PDU at byte {pdu.start} is {kind}, not a v2c PDU") from None
+    if pdu_type is PduType.GET_BULK and version == Version.V1:
+        raise ber.BerError(f"the PDU at byte {pdu.start} is a GetBulkRequest, which SNMPv1 "
+                           "does not have")
     if pdu.end != end:
         raise ber.BerError(f"{end - pdu.end} bytes follow the PDU inside the message")
     request_id, at = _integer(data, pdu.content, pdu.end, "the request-id", *INT32)

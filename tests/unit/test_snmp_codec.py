@@ -267,6 +267,9 @@ def test_framing_errors_inside_the_pdu() -> None:
     assert error(_frame(bytes.fromhex("3005 06012b 1f00".replace(" ", "")))) == (
         "not an SNMP message: the value of var-bind 1 at byte 31 has a multi-octet tag "
         "(0x1f), which SNMP never uses")
+    assert error(_frame(b"", pdu_tag=0xA5, version=0)) == (
+        "not an SNMP message: the PDU at byte 13 is a GetBulkRequest, which SNMPv1 does not "
+        "have")
     assert error(_frame(b"", header="020500ffffffff 020100 020100")) == (
         "not an SNMP message: the request-id at byte 15 is 4294967295, outside -2147483648 "
         "to 2147483647")
