@@ -125,7 +125,8 @@ async def test_timeout_is_an_explicit_unknown(sim: SimHandle, sim_client: SimCli
     elapsed = time.monotonic() - started
     assert not snap.reachable and snap.life_count is None and not snap.idle
     assert snap.problem == f"no answer from 127.0.0.1:{sim.snmp_port} within {TIMEOUT:g} s"
-    assert TIMEOUT <= elapsed < TIMEOUT + 1.0
+    assert elapsed >= TIMEOUT  # it waited for the answer; how much longer a loaded machine
+    # takes to wake it is not ours to assert (TIMEOUT + 1 s failed a CI run at load 12)
     assert await reader.life_count() is None
     assert reader.last_problem == snap.problem
     sim_client.device(snmp="normal")
