@@ -22,6 +22,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+#: what an optional part of the install brings (`pip install 'pagetally[EXTRA]'`)
+EXTRAS = {"pysnmp": "sim", "kivy": "panel", "psycopg": "postgres"}
+
+
 def _usage() -> str:
     lines = ["usage: pagetally <command> [options] | pagetally --version", "", "commands:"]
     lines += [f"  {name:<9} {help_}" for name, (_, help_) in SUBCOMMANDS.items()]
@@ -41,8 +45,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pagetally: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return 2
     module_name, func_name = SUBCOMMANDS[name][0].split(":")
-    func = getattr(importlib.import_module(module_name), func_name)
-    return int(func(rest) or 0)
+    try:  # a command may import its optional packages late, so the call is inside too
+        return int(getattr(importlib.import_module(module_name), func_name)(rest) or 0)
+    except ModuleNotFoundError as exc:
+        extra = EXTRAS.get((exc.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        print(f"pagetally {name}: this needs the optional part '{extra}', which is not"
+              f" installed here: pip install 'pagetally[{extra}]'", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -136,7 +136,11 @@ class PostgresDb:
     dialect: Dialect = "postgres"
 
     def __init__(self, url: str, *, read_only: bool = False) -> None:
-        import psycopg  # only where PostgreSQL is used: the agent never loads it
+        try:  # only where PostgreSQL is used: the agent never loads it
+            import psycopg
+        except ModuleNotFoundError:
+            raise DatabaseError("a postgresql:// ledger needs the optional part 'postgres':"
+                                " pip install 'pagetally[postgres]'") from None
 
         self._psycopg = psycopg
         self._url = url
