@@ -46,6 +46,7 @@ from bench.fleet_setup import (
     CpuMeter,
     Procs,
     audit,
+    code_check_ms,
     seed_people,
     start_centrals,
     start_echoes,
@@ -101,6 +102,7 @@ def run_phase(workers: Procs, shares: list[float], meter: CpuMeter, **kw: Any
         "auth_p99_ms": round(pct(auths, 0.99), 1),
         "auth_card_p99_ms": round(pct(t.auth_ms["card"], 0.99), 1),
         "auth_code_p99_ms": round(pct(t.auth_ms["code"], 0.99), 1),
+        "auths_by": {kind: len(ms) for kind, ms in t.auth_ms.items()},
         "cpu_s": {k: round(after[k] - before[k], 2) for k in after},
         "cpu_pct": {k: round(100 * (after[k] - before[k]) / phase.seconds) for k in after},
         "checks": {k: getattr(t, k) for k in ("unacked", "applied_twice", "rejected",
@@ -190,7 +192,8 @@ def measure(args: argparse.Namespace, work: Path, stack: contextlib.ExitStack
     sent = {k: v for f in finals for k, v in f.sent.items()}
     checked = audit(url, SITE, sent)
     return {"raw": raw, "steady": steady, "burst": burst, "audit": checked.__dict__,
-            "applied_acks": sum(f.applied for f in finals)}
+            "applied_acks": sum(f.applied for f in finals),
+            "code_check_ms": code_check_ms(secret)}
 
 
 def report(args: argparse.Namespace, m: dict[str, Any], load: tuple[float, ...]) -> int:
@@ -212,6 +215,7 @@ def report(args: argparse.Namespace, m: dict[str, Any], load: tuple[float, ...])
         "steady_auth_p50_ms": steady["auth_p50_ms"], "steady_auth_p99_ms": steady["auth_p99_ms"],
         "steady_auth_card_p99_ms": steady["auth_card_p99_ms"],
         "steady_auth_code_p99_ms": steady["auth_code_p99_ms"],
+        "steady_auths_by": steady["auths_by"], "code_check_ms": round(m["code_check_ms"], 1),
         "burst_txn_per_s": burst["per_s"], "burst_ack_p50_ms": burst["p50_ms"],
         "burst_ack_p99_ms": burst["p99_ms"], "burst_auth_p50_ms": burst["auth_p50_ms"],
         "burst_auth_p99_ms": burst["auth_p99_ms"], "ratio_burst_to_raw": ratio,
@@ -232,8 +236,10 @@ def report(args: argparse.Namespace, m: dict[str, Any], load: tuple[float, ...])
     for name, ph in (("steady", steady), ("burst", burst)):
         print(f"{name:7s} txns applied  {ph['per_s']:9.1f} /s   ack p50 {ph['p50_ms']} ms,"
               f" p99 {ph['p99_ms']} ms   auth p50 {ph['auth_p50_ms']} ms, p99"
-              f" {ph['auth_p99_ms']} ms (card p99 {ph['auth_card_p99_ms']}, code p99"
-              f" {ph['auth_code_p99_ms']}; {ph['auths']} requests)")
+              f" {ph['auth_p99_ms']} ms (card p99 {ph['auth_card_p99_ms']} of"
+              f" {ph['auths_by']['card']}, code p99 {ph['auth_code_p99_ms']} of"
+              f" {ph['auths_by']['code']})")
+    print(f"one code check (argon2, as central's) {m['code_check_ms']:.0f} ms CPU, here")
     print(f"burst / raw            {ratio}")
     for name, ph in (("raw", raw), ("steady", steady), ("burst", burst)):
         print(f"CPU {name:6s} " + ", ".join(f"{k} {ph['cpu_s'][k]} s ({v}%)"

@@ -8,6 +8,7 @@ import contextlib
 import multiprocessing
 import os
 import socket
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -53,6 +54,19 @@ def seed_people(url: str, secret: Path, users: int, with_codes: int) -> tuple[Pe
     finally:
         ledger.close()
     return tuple(people)
+
+
+def code_check_ms(secret: Path, tries: int = 5) -> float:
+    """CPU milliseconds of one access-code check as central makes it (an argon2 verify):
+    central makes it on its one DB worker, so it is also how long ingest waits."""
+    codes = CodeBook.from_file(secret)
+    digest = codes.hash("314159")
+    spent = []
+    for _ in range(tries):
+        started = time.process_time()
+        codes.verify(digest, "314159")
+        spent.append(time.process_time() - started)
+    return 1000 * sorted(spent)[tries // 2]
 
 
 def start_centrals(count: int, url: str, secret: Path, broker: Mosquitto, inflight: int
