@@ -50,7 +50,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from central.acks import DeviceFeatures, group_acks
 from central.rpc import RpcHandler
 from central.storage.base import ApplyResult, Ledger
-from central.storage.sqldb import DatabaseError
+from central.storage.sqldb import DatabaseUnavailable
 from contract import (
     RPC_SHARED_SUBSCRIPTION,
     STATUS_SUBSCRIPTION,
@@ -273,7 +273,7 @@ class CentralService:
         while True:
             try:
                 self.process(batch)
-            except DatabaseError as exc:
+            except DatabaseUnavailable as exc:
                 if down_since is None:
                     down_since = time.monotonic()
                     log.error("%s; holding %s and trying again", exc,

@@ -37,8 +37,12 @@ class DatabaseError(Exception):
     """The database could not be opened or used, in plain words."""
 
 
+class DatabaseUnavailable(DatabaseError):
+    """The server cannot be reached, or the connection went: worth trying again later."""
+
+
 class IntegrityError(DatabaseError):
-    """A primary key or unique value is already taken."""
+    """A primary key or unique value is already taken (trying again will not help)."""
 
 
 class Cursor(Protocol):
@@ -129,8 +133,8 @@ class SqliteDb:
 
 
 class PostgresDb:
-    """A connection that outlives the server: a lost connection is one `DatabaseError` (the
-    caller's transaction did not happen), and the next statement outside a transaction
+    """A connection that outlives the server: a lost connection is one `DatabaseUnavailable`
+    (the caller's transaction did not happen), and the next statement outside a transaction
     connects again, so central rides out a PostgreSQL restart or failover."""
 
     dialect: Dialect = "postgres"
@@ -154,7 +158,7 @@ class PostgresDb:
             return self._psycopg.connect(self._url, autocommit=True, options=self._options,
                                          connect_timeout=10)
         except self._psycopg.Error as exc:
-            raise DatabaseError(f"cannot connect to the ledger at {self.name}: "
+            raise DatabaseUnavailable(f"cannot connect to the ledger at {self.name}: "
                                 f"{str(exc).strip()}") from None
 
     def _live(self) -> Any:
@@ -170,7 +174,7 @@ class PostgresDb:
         except psycopg.errors.IntegrityError as exc:
             raise IntegrityError(str(exc).strip()) from exc
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            raise DatabaseError(f"lost the connection to the ledger at {self.name}: "
+            raise DatabaseUnavailable(f"lost the connection to the ledger at {self.name}: "
                                 f"{str(exc).strip() or type(exc).__name__}") from exc
 
     @staticmethod

@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from central.storage.sqldb import DatabaseError
+from central.storage.sqldb import DatabaseUnavailable
 from central.web import pages_admin, pages_auth, pages_user
 from central.web.handler import Need, Page, endpoint
 from central.web.portal import Portal
@@ -81,7 +81,7 @@ async def database_down(_request: Request, exc: Exception) -> Response:
 
 def create_app(portal: Portal) -> Starlette:
     app = Starlette(routes=routes(), middleware=[Middleware(SecurityHeaders)],
-                    exception_handlers={DatabaseError: database_down})
+                    exception_handlers={DatabaseUnavailable: database_down})
     app.state.portal = portal
     app.state.templates = environment()
     return app
