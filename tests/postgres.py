@@ -75,13 +75,14 @@ class PostgresServer:
             subprocess.run([str(bin_dir / "initdb"), "-D", str(self.data), "-U", DB_USER,
                             "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"],
                            check=True, capture_output=True, preexec_fn=drop, cwd=self.root)
-        # fsync off: these are throw-away clusters; durability is the ledger's own tests' job
-        # through the database, not the disk's
+        # fsync off: these are throw-away clusters, and what is tested is what the database
+        # answers, not the disk; room for many connections: a test's ledgers are not always
+        # closed before the garbage collector gets to them
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [str(bin_dir / "postgres"), "-D", str(self.data), "-p", str(self.port),
                  "-h", "127.0.0.1", "-k", str(self.root), "-c", "fsync=off",
-                 "-c", "full_page_writes=off", "-c", "max_connections=200"],
+                 "-c", "full_page_writes=off", "-c", "max_connections=400"],
                 stdout=log, stderr=subprocess.STDOUT, preexec_fn=drop, cwd=self.root)
         deadline = time.monotonic() + timeout
         while True:
