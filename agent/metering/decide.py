@@ -157,6 +157,20 @@ def decide(ev: Evidence) -> Decision:
     return review("no trustworthy page count from the device")
 
 
+def settled_early(ev: Evidence, job_impressions: int | None) -> bool:
+    """Does the evidence already agree, so one reading with the counters still is enough to
+    settle on? The counters' delta equals the job's own count; or, on a printer that gives no
+    per-job count, the job completed successfully and the delta is exactly the impressions it
+    asked for. A counter still moving (short of the job) or pages of another job (past it)
+    do not agree, and wait for `idle_polls` readings as before."""
+    decision = decide(ev)
+    if decision.source == "counter+ipp":
+        return True
+    return (decision.source == "counter" and ev.job_state == "completed"
+            and "job-completed-successfully" in ev.job_reasons
+            and job_impressions is not None and decision.printed == job_impressions)
+
+
 def review_counts(ev: Evidence, snmp: Delta, ippc: Delta) -> dict[str, int]:
     """The counts a review may charge from: the per-job count (unless the device job may be
     another's), and the exact counter deltas unless they were reset or another job shared

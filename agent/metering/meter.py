@@ -18,7 +18,7 @@ from agent.api.payloads import JobStatus
 from agent.ledger import Ledger
 from agent.ledger.models import JobRow, NewJob
 from agent.metering.crashpoint import crashpoint
-from agent.metering.decide import CounterReading, Decision, Evidence, decide
+from agent.metering.decide import CounterReading, Decision, Evidence, decide, settled_early
 from agent.metering.follower import (
     FollowLimits,
     FollowResult,
@@ -180,10 +180,11 @@ class Meter:
                 crashpoint("follow")
 
         def agrees(job: JobInfo, reading: Reading) -> bool:
-            """The counters' delta and the job's own count already say the same."""
+            """The counters' delta and the job's own count (or its size, for a job that
+            completed successfully) already say the same."""
             latest = self.ledger.job(row.job_key)  # with its device job's match, if any
             evidence = self._evidence(latest, FollowResult(job, reading))
-            return decide(evidence).source == "counter+ipp"
+            return settled_early(evidence, job.impressions)
 
         st = self.settings
         limits = FollowLimits(st.idle_polls, st.settle_timeout, st.stall_timeout)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.metering.decide import CounterReading, Evidence, counter_delta, decide
+from agent.metering.decide import CounterReading, Evidence, counter_delta, decide, settled_early
 
 WRAP = 2**32
 
@@ -206,3 +206,25 @@ def test_a_job_the_agent_cancelled_for_a_stall_is_not_canceled_by_the_user() -> 
     silent = ev(job_state="canceled", job_reasons=("job-canceled-by-user",), ipp_job_count=2,
                 snmp=CounterReading(0, 2), stalled=True)
     assert decide(silent).reason == "aborted"
+
+
+def test_a_job_count_equal_to_the_delta_settles_early() -> None:
+    assert settled_early(ev(ipp_job_count=10, snmp=CounterReading(100, 110)), 10)
+
+
+def test_without_a_job_count_a_successful_job_settles_early_on_its_size() -> None:
+    """No per-job count (the no-job-counts printers): the job completed all it asked for,
+    and the counter moved by exactly that."""
+    done = ("job-completed-successfully",)
+    assert settled_early(ev(job_reasons=done, snmp=CounterReading(100, 110)), 10)
+    # Short of it (a counter still catching up) or past it (another job's pages): wait.
+    assert not settled_early(ev(job_reasons=done, snmp=CounterReading(100, 109)), 10)
+    assert not settled_early(ev(job_reasons=done, snmp=CounterReading(100, 113)), 10)
+    # The device does not say it completed successfully, or the job stopped early: wait.
+    assert not settled_early(ev(snmp=CounterReading(100, 110)), 10)
+    assert not settled_early(ev(job_state="aborted", job_reasons=done,
+                                snmp=CounterReading(100, 110)), 10)
+    assert not settled_early(ev(job_reasons=done, snmp=CounterReading(100, 110)), None)
+    # Two counters that disagree with each other never agree with the job.
+    assert not settled_early(ev(job_reasons=done, snmp=CounterReading(100, 110),
+                                ipp_printer=CounterReading(50, 61, bits=None)), 10)
