@@ -180,9 +180,13 @@ def serve(args: argparse.Namespace) -> int:
 
         return serve_web_only(args, password, _secret(args))
     ledger = _ledger(args)
-    rpc = RpcHandler(ledger, CodeBook.from_file(_secret(args)),
-                     LockoutPolicy(args.lockout_failures, args.lockout_window))
-    service = CentralService(ledger, rpc, ServiceConfig(
+    codes = CodeBook.from_file(_secret(args))
+    policy = LockoutPolicy(args.lockout_failures, args.lockout_window)
+
+    def open_rpc() -> RpcHandler:  # on each rpc thread: a ledger connection of its own
+        return RpcHandler(SqlLedger(args.db), codes, policy)
+
+    service = CentralService(ledger, open_rpc, ServiceConfig(
         args.mqtt_host, args.mqtt_port, args.username, password, args.client_id,
         batch_max=args.batch_max, max_inflight=args.max_inflight,
         session_expiry_s=args.session_expiry))

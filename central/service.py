@@ -2,9 +2,11 @@
 
 Threads, and why: paho runs its network loop on its own thread (`loop_start`); its callbacks
 only put messages on a queue. ONE DB worker (the caller of `run`, normally the main thread)
-owns the SQLite connection, takes whatever is queued (up to `batch_max`), applies all txns in
-one commit, publishes the acks, waits until the broker has taken them (their PUBACKs), and
-only then acknowledges the txn messages to the broker (paho manual ack). So:
+owns the ledger connection, takes whatever txns are queued (up to `batch_max`), applies them
+in one commit, publishes the acks, waits until the broker has taken them (their PUBACKs),
+and only then acknowledges the txn messages to the broker (paho manual ack). rpc requests
+(sign-ins, statements) have a queue and `rpc_threads` threads of their own, each with its
+own connection, so an access code's argon2 check never holds up txns. So:
 
 * the ledger never sees two writers and never blocks the network loop;
 * a txn the broker considers delivered is committed AND its ack is safely at the broker;
@@ -37,6 +39,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -91,6 +94,7 @@ class ServiceConfig:
     max_inflight: int = 20  # keep <= the broker's max_inflight_messages (paho ignores it)
     publish_timeout_s: float = 5.0
     session_expiry_s: int = SESSION_EXPIRY_S
+    rpc_threads: int = 2
 
 
 @dataclass
@@ -150,13 +154,18 @@ def _plural(n: int, noun: str) -> str:
 
 
 class CentralService:
-    """Owns one paho client and drives the ledger from one worker thread."""
+    """Owns one paho client, drives the ledger from one DB worker, and answers rpc requests
+    on threads of their own."""
 
-    def __init__(self, ledger: Ledger, rpc: RpcHandler, config: ServiceConfig) -> None:
+    def __init__(self, ledger: Ledger, open_rpc: Callable[[], RpcHandler],
+                 config: ServiceConfig) -> None:
+        """`open_rpc` makes an rpc handler with its own ledger connection; each rpc thread
+        calls it once, on that thread (a SQLite connection belongs to its thread)."""
         self.ledger = ledger
-        self.rpc = rpc
+        self.open_rpc = open_rpc
         self.config = config
-        self.inbox: queue.Queue[Inbound] = queue.Queue()
+        self.inbox: queue.Queue[Inbound] = queue.Queue()  # txns, for the DB worker
+        self.rpc_inbox: queue.Queue[Inbound] = queue.Queue()
         self.ready = threading.Event()
         self._generation = 0  # the connection messages came on; see _puback
         self._link = threading.Lock()
@@ -223,7 +232,7 @@ class CentralService:
             return
         kind: Literal["txn", "rpc"] = "rpc" if msg.topic.endswith("/rpc/req") else "txn"
         props = msg.properties
-        self.inbox.put(Inbound(
+        (self.rpc_inbox if kind == "rpc" else self.inbox).put(Inbound(
             kind, msg.topic, bytes(msg.payload), msg.mid, msg.qos, self._generation,
             getattr(props, "ResponseTopic", None), getattr(props, "CorrelationData", None)))
 
@@ -251,28 +260,57 @@ class CentralService:
         self.client.loop_stop()
 
     def run(self, stop: threading.Event) -> None:
-        """The DB worker: runs until `stop` is set."""
+        """The DB worker, on the calling thread, until `stop` is set; the rpc threads beside
+        it. Sign-ins are kept off the DB worker because checking an access code is an
+        argon2 hash (about a quarter of a CPU second on a loaded machine): on the worker,
+        each one held up every txn ack and card sign-in behind it (bench/fleet.py)."""
+        helpers = [threading.Thread(target=self._rpc_worker, args=(stop,),
+                                    name=f"rpc-{n}", daemon=True)
+                   for n in range(self.config.rpc_threads)]
+        for thread in helpers:
+            thread.start()
+        try:
+            self._drain(self.inbox, self.config.batch_max, self.process, stop)
+        finally:
+            for thread in helpers:
+                thread.join(timeout=5)
+
+    def _rpc_worker(self, stop: threading.Event) -> None:
+        try:
+            rpc = self.open_rpc()
+        except DatabaseUnavailable as exc:  # the DB worker says the same, and retries
+            log.error("an rpc thread could not start: %s", exc)
+            return
+        try:
+            self._drain(self.rpc_inbox, 20, lambda batch: self.answer(rpc, batch), stop)
+        finally:
+            rpc.ledger.close()
+
+    def _drain(self, inbox: queue.Queue[Inbound], most: int,
+               handle: Callable[[list[Inbound]], None], stop: threading.Event) -> None:
         while not stop.is_set():
             try:
-                batch = [self.inbox.get(timeout=0.2)]
+                batch = [inbox.get(timeout=0.2)]
             except queue.Empty:
                 continue
-            while len(batch) < self.config.batch_max:
+            while len(batch) < most:
                 try:
-                    batch.append(self.inbox.get_nowait())
+                    batch.append(inbox.get_nowait())
                 except queue.Empty:
                     break
-            self._process_until_done(batch, stop)
+            self._until_done(handle, batch, stop)
 
-    def _process_until_done(self, batch: list[Inbound], stop: threading.Event) -> None:
-        """Process the batch; while the database is unreachable, say so once and try again
+    @staticmethod
+    def _until_done(handle: Callable[[list[Inbound]], None], batch: list[Inbound],
+                    stop: threading.Event) -> None:
+        """Handle the batch; while the database is unreachable, say so once and try again
         (with a growing pause). Nothing of the batch was PUBACKed, and a txn that did
         commit before the connection went is answered "duplicate" on the retry."""
         pause = 0.5
         down_since: float | None = None
         while True:
             try:
-                self.process(batch)
+                handle(batch)
             except DatabaseUnavailable as exc:
                 if down_since is None:
                     down_since = time.monotonic()
@@ -290,12 +328,12 @@ class CentralService:
     # DB worker --------------------------------------------------------------------------
 
     def process(self, batch: list[Inbound]) -> None:
-        txns = [m for m in batch if m.kind == "txn"]
-        if txns:
-            self._ingest(txns)
-        rpcs = [m for m in batch if m.kind == "rpc"]
-        if rpcs:
-            self._puback_when_published([(m, self._answer(m)) for m in rpcs], "rpc")
+        """Apply a batch of txns in one commit, ack them, then PUBACK them."""
+        self._ingest(batch)
+
+    def answer(self, rpc: RpcHandler, batch: list[Inbound]) -> None:
+        """Answer rpc requests (on an rpc thread, with that thread's handler)."""
+        self._puback_when_published([(m, self._answer(rpc, m)) for m in batch], "rpc")
 
     def _decode(self, message: Inbound) -> _Decoded:
         item = _Decoded(message)
@@ -431,7 +469,7 @@ class CentralService:
                 log.warning("could not acknowledge a message to the broker: %s", exc)
                 return False
 
-    def _answer(self, message: Inbound) -> Answer:
+    def _answer(self, rpc: RpcHandler, message: Inbound) -> Answer:
         """Answer one rpc request; None when it is ignored (nothing to publish)."""
         try:
             where = parse_topic(message.topic)
@@ -444,7 +482,7 @@ class CentralService:
                         " but a device only gets answers on %r", where.site, where.device,
                         message.response_topic, expected)
             return None
-        response = self.rpc.handle(message.payload, where.site, where.device)
+        response = rpc.handle(message.payload, where.site, where.device)
         props = Properties(PacketTypes.PUBLISH)
         if message.correlation is not None:
             props.CorrelationData = message.correlation

@@ -189,8 +189,9 @@ class CentralThread(threading.Thread):
     def run(self) -> None:
         ledger = SqlLedger(self.db.url)  # SQLite: the connection belongs to this thread
         try:
-            rpc = RpcHandler(ledger, CodeBook.from_file(self.db.secret), LockoutPolicy())
-            self.service = CentralService(ledger, rpc, ServiceConfig(
+            codes = CodeBook.from_file(self.db.secret)
+            self.service = CentralService(ledger, lambda: RpcHandler(
+                SqlLedger(self.db.url), codes, LockoutPolicy()), ServiceConfig(
                 port=self.broker.port, username=CENTRAL_USER,
                 password=password_of(CENTRAL_USER), client_id="central-window"))
             self.service.start()
@@ -229,7 +230,8 @@ def test_answers_published_while_the_broker_is_down_do_not_end_central(
             corrs = [device.request(AUTH_REQUEST if i % 2 else ACCOUNT_REQUEST)
                      for i in range(20)]
         expected = len(device.sent) or len(corrs)
-        wait_until(lambda: service.inbox.qsize() == expected, 10, "requests in central's inbox")
+        inbox = service.inbox if kind == "txns" else service.rpc_inbox
+        wait_until(lambda: inbox.qsize() == expected, 10, "requests in central's inbox")
         # the broker goes (gracefully: it keeps both persistent sessions) before the worker
         # publishes a single answer: every publish now meets "not currently connected"
         broker.stop()
@@ -237,7 +239,7 @@ def test_answers_published_while_the_broker_is_down_do_not_end_central(
                    "disconnect seen by central")
         central.go.set()
         wait_until(lambda: not central.is_alive() or (
-            service.inbox.qsize() == 0 and "will be redelivered" in caplog.text),
+            inbox.qsize() == 0 and "will be redelivered" in caplog.text),
             10, "the worker to handle its inbox")
         assert central.is_alive() and central.error is None, (
             "central's worker ended:\n" + "".join(traceback.format_exception(central.error)))
@@ -258,7 +260,7 @@ def test_answers_published_while_the_broker_is_down_do_not_end_central(
             device.wait(lambda: device.answered(corrs) == len(corrs), 20,
                         "an answer to every rpc request")
         # redeliveries may still be coming in on a slow machine: wait for them, generously
-        wait_until(lambda: service.inbox.qsize() == 0, 30, "an empty inbox")
+        wait_until(lambda: inbox.qsize() == 0, 30, "an empty inbox")
         assert central.is_alive() and central.error is None, repr(central.error)
         logged = [r for r in caplog.records if r.name.startswith("pagetally.central")]
         assert not [r for r in logged if r.exc_info], "a traceback was logged"
