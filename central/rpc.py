@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
+import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from central.codes import CodeBook, normalise_card
 from central.storage.base import Account, Ledger, TxnRecord
@@ -39,6 +41,15 @@ log = logging.getLogger("pagetally.central.rpc")
 class LockoutPolicy:
     max_failures: int = 10
     window_s: float = 15 * 60
+    #: shared by the rpc threads of one instance: a terminal's sign-ins are checked one at a
+    #: time, so its count of failures is read and written in order (two threads at once
+    #: could each see "9 so far" and both try)
+    _guards: tuple[threading.Lock, ...] = field(
+        default_factory=lambda: tuple(threading.Lock() for _ in range(16)),
+        compare=False, repr=False)
+
+    def guard(self, terminal: str) -> threading.Lock:
+        return self._guards[zlib.crc32(terminal.encode()) % len(self._guards)]
 
 
 def summary(account: Account) -> AccountSummary:
@@ -69,12 +80,13 @@ class RpcHandler:
         except ContractError as exc:
             log.warning("refused an rpc request from %s/%s: %s", site, device, exc)
             return InvalidResponse(RpcError("bad_request", str(exc)))
-        if isinstance(request, AuthRequest):
-            if request.params.code is not None:
-                return self._auth_code(request.params.code, site, device)
-            return self._auth_card(request.params.card or "", request.params.pin)
-        if isinstance(request, LinkCardRequest):
-            return self._link_card(request, site, device)
+        if isinstance(request, AuthRequest | LinkCardRequest):
+            with self.policy.guard(f"{site}/{device}"):  # failures counted in order
+                if isinstance(request, LinkCardRequest):
+                    return self._link_card(request, site, device)
+                if request.params.code is not None:
+                    return self._auth_code(request.params.code, site, device)
+                return self._auth_card(request.params.card or "", request.params.pin)
         return self._account(request)
 
     def _retry_after(self, keys: list[str]) -> int | None:
