@@ -50,7 +50,9 @@ class Metered:
     """A device job an earlier release on this printer printed as, and was settled from.
     Jobs are metered one at a time and settle only once it ended with the counters still,
     so it lies in no later job's window, even when the printer gives it no times. Matched
-    by id, owner and name (and creation time where known): a walk-up copy never passes."""
+    by id, owner and name (and creation time where known): a walk-up copy never passes.
+    Also any job an earlier settle's listing showed ended (a walk-up copy during that job):
+    it printed nothing after that listing, which came before any later job's snapshot."""
 
     id: int
     created: str | None
@@ -173,14 +175,18 @@ def window_evidence(active: list[JobInfo], page: list[JobInfo], own_id: int,
 
 
 async def interleaved_jobs(device: IppClient, own_id: int, since: datetime,
-                           until: datetime, metered: Sequence[Metered] = ()) -> list[str]:
+                           until: datetime, metered: Sequence[Metered] = (), *,
+                           ended: list[Metered] | None = None) -> list[str]:
     """Other jobs (prints or walk-up copies) the device processed during our window.
 
     Memory stays flat as the device's history grows: the live jobs plus one page of the
     newest completed ones. Live jobs are listed first, so a job that ends between the two
-    requests is on the second listing rather than on neither."""
+    requests is on the second listing rather than on neither. `ended`, when given, is
+    filled with the listed jobs that had ended: they printed nothing after this listing."""
     active = await device.jobs("not-completed")
     page = await device.jobs("completed", limit=HISTORY_PAGE)
+    if ended is not None:
+        ended[:] = [_ended(job) for job in page if job.terminal]
     active, page = await _placed(device, active, page)
     found = window_evidence(active, page, own_id, since, until, HISTORY_PAGE, metered)
     if found is not None:
@@ -192,6 +198,10 @@ async def interleaved_jobs(device: IppClient, own_id: int, since: datetime,
     active, history = await _placed(device, active, await device.jobs("completed"))
     by_id = {job.id: job for job in active} | {job.id: job for job in history}
     return jobs_in_window(by_id.values(), own_id, since, until, metered)
+
+
+def _ended(job: JobInfo) -> Metered:
+    return Metered(job.id, created_key(job), job.user, job.name)
 
 
 async def _placed(device: IppClient, *listings: list[JobInfo]) -> list[list[JobInfo]]:

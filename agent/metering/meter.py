@@ -69,6 +69,10 @@ class Meter:
         self.progress: dict[str, Progress] = {}
         self._todo: asyncio.Queue[str] = asyncio.Queue()
         self._cancel: set[str] = set()
+        self._ended_before: list[Metered] = []
+        """Device jobs the last listing of the printer's jobs showed ended: in no later
+        window. Without it, a walk-up copy with no times (or whole seconds of up-time)
+        counted in every later job's window, and sent each to review."""
 
     def enqueue(self, job: NewJob) -> str:
         """Record the user's release (state snapshotting) and queue it for the printer."""
@@ -209,6 +213,8 @@ class Meter:
             return None
         self.ledger.match_device_job(job_key, match.job.id, created_key(match.job),
                                      match.doubt)
+        if any(m.id >= match.job.id for m in self._ended_before):
+            self._ended_before = []  # job ids may have started again (a power cycle)
         if match.doubt:
             log.warning("job %s: %s; it goes to review", job_key, match.doubt)
         return match.job
@@ -218,11 +224,15 @@ class Meter:
         when the answer can change the decision."""
         own = result.job.id if result.job else (row.device_job_id or row.queue_job_id)
         metered = [Metered(*m) for m in self.ledger.settled_device_jobs(row.printer)]
+        ended: list[Metered] = []
         try:
             until = time.time() + (self._clock_offset(row.job_key) or 0.0)
-            return await interleaved_jobs(self.queue.printer, own,
-                                          self._window_start(row.job_key),
-                                          datetime.fromtimestamp(until, UTC), metered)
+            found = await interleaved_jobs(self.queue.printer, own,
+                                           self._window_start(row.job_key),
+                                           datetime.fromtimestamp(until, UTC),
+                                           [*metered, *self._ended_before], ended=ended)
+            self._ended_before = ended
+            return found
         except IppError as exc:  # unknown is not "none": the counters cannot be trusted
             log.warning("job %s: cannot list the printer's jobs (%s)", row.job_key, exc)
             return [f"unknown: the printer's job list could not be read ({exc})"]

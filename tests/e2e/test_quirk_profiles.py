@@ -60,3 +60,17 @@ async def test_walk_up_copy_during_a_job_is_never_charged(quirky: AgentEnv) -> N
     # charged the estimate (the job's own 6 pages). With them the count is exact.
     assert result["review"] is ("no-job-counts" in _profiles(quirky)), result["review_note"]
     assert (printed(quirky, job), quirky.sim_client.job(copy)["printed"]) == (6, 3)
+
+
+async def test_a_copy_inside_an_earlier_window_is_in_no_later_one(quirky: AgentEnv) -> None:
+    """A walk-up copy that printed during one job, and had ended before that job settled,
+    lies in no later job's window, however the printer stamps it (found by bench.metering:
+    on no-job-times with no-job-counts, a copy with no times sent 180 of the 200 jobs after
+    it to review; with whole seconds of up-time, the next one or two)."""
+    await release_with_copy_during(quirky, "with-copy.pdf", 4, 2)
+    after = await quirky.submit("alice", "after-copy.pdf", 3)
+    async with quirky.client(login="alice") as api:
+        result = await release_and_settle(quirky, "alice", after, api)
+    assert printed(quirky, after) == 3
+    assert (result["charged"], result["review"], result["reason"]) == (
+        3 * PRICE_MONO, False, "completed"), result["review_note"]
