@@ -276,11 +276,14 @@ class CentralService:
                 thread.join(timeout=5)
 
     def _rpc_worker(self, stop: threading.Event) -> None:
-        try:
-            rpc = self.open_rpc()
-        except DatabaseUnavailable as exc:  # the DB worker says the same, and retries
-            log.error("an rpc thread could not start: %s", exc)
-            return
+        while True:  # the database may be away when central starts: wait for it
+            try:
+                rpc = self.open_rpc()
+                break
+            except DatabaseUnavailable as exc:
+                log.error("rpc requests wait: %s", exc)
+                if stop.wait(2.0):
+                    return
         try:
             self._drain(self.rpc_inbox, 20, lambda batch: self.answer(rpc, batch), stop)
         finally:
