@@ -195,7 +195,10 @@ async def interleaved_jobs(device: IppClient, own_id: int, since: datetime,
         _read_whole_history.add(device.uri)
         log.warning("printer %s does not list completed jobs newest first; reading its whole "
                     "job history after each job that needs it", device.uri)
-    active, history = await _placed(device, active, await device.jobs("completed"))
+    history = await device.jobs("completed")
+    if ended is not None:
+        ended[:] = [_ended(job) for job in history if job.terminal]
+    active, history = await _placed(device, active, history)
     by_id = {job.id: job for job in active} | {job.id: job for job in history}
     return jobs_in_window(by_id.values(), own_id, since, until, metered)
 

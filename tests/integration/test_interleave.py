@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agent.metering.history import HISTORY_PAGE, interleaved_jobs
+from agent.metering.history import HISTORY_PAGE, Metered, interleaved_jobs
 from drivers.ipp.client import IppClient
 from drivers.ipp.models import JobInfo
 from simulator.client import SimClient
@@ -145,3 +145,31 @@ async def test_short_history_needs_no_order(oldest_first_sim: SimHandle) -> None
         found = await interleaved_jobs(device, own, since, datetime.now(UTC))
     assert found == [f"Copy #{copy} (1 pages)"]
     assert len(device.calls) == 2
+
+
+async def test_jobs_a_listing_showed_ended_are_in_no_later_window() -> None:
+    """On a printer that stamps no job times, any job in its history may have printed in
+    any window, unless an earlier listing showed it ended: it printed nothing since. The
+    page cannot be shown newest first there, so the whole history is read, and every job
+    on it counts as ended, not only the first page's (found by bench.metering: past the
+    64 settled jobs the ledger names, every job went to review)."""
+    handle = start_sim("--profile", "no-job-times", ppm=FAST)
+    try:
+        sim = SimClient(handle.control)
+        await history(sim, 2 * HISTORY_PAGE)
+        first = own_job(sim)
+        sim.wait_job(first, ("completed",))
+        async with IppClient(handle.ipp) as device:
+            ended: list[Metered] = []
+            before = await interleaved_jobs(device, first, datetime.now(UTC),
+                                            datetime.now(UTC), ended=ended)
+            second = own_job(sim)
+            sim.wait_job(second, ("completed",))
+            after = await interleaved_jobs(device, second, datetime.now(UTC),
+                                           datetime.now(UTC), ended)
+    finally:
+        handle.child.stop()
+    assert before == [f"{2 * HISTORY_PAGE} device jobs with no times reported (#100, #99, "
+                      f"#98, ...) may have printed in this window"]
+    assert len(ended) == 2 * HISTORY_PAGE + 1
+    assert after == []
