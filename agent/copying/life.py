@@ -76,7 +76,8 @@ class CopySessionLife:
 
     @property
     def enforced(self) -> bool:
-        return self.evidence.enforced
+        """Only a copier this terminal tracks can be enforced (docs/api.md)."""
+        return self.evidence.available and self.evidence.enforced
 
     # ----- life --------------------------------------------------------------------
 

@@ -95,7 +95,7 @@ async def test_every_answer_and_notification_decodes_as_its_struct(agent_env: Ag
         await asyncio.wait_for(subscribed.wait(), 10)
         printer = await typed(api, "printer.status")
         assert isinstance(printer, PrinterStatus)
-        assert not printer.copier
+        assert not printer.copier and not printer.copy_enforced  # no copier: nothing to enforce
         assert await typed(api, "session.status") is None
 
         session = await typed(api, "session.login", {"code": CODES["alice"]})
