@@ -89,39 +89,37 @@ class Counter64(Number):
 
 
 @dataclass(frozen=True)
-class OctetString(Value):
+class Octets(Value):
+    """The types whose content is their bytes as they are."""
+
     value: bytes
+
+    def content(self) -> bytes:
+        return self.value
+
+
+@dataclass(frozen=True)
+class OctetString(Octets):
     TAG = 0x04
     KIND = "text"
 
-    def content(self) -> bytes:
-        return self.value
-
 
 @dataclass(frozen=True)
-class Opaque(Value):
+class Opaque(Octets):
     """Opaque: BER-wrapped bytes of any type, kept as the bytes sent."""
 
-    value: bytes
     TAG = 0x44
     KIND = "opaque bytes"
 
-    def content(self) -> bytes:
-        return self.value
-
 
 @dataclass(frozen=True)
-class IpAddress(Value):
-    value: bytes
+class IpAddress(Octets):
     TAG = 0x40
     KIND = "an IP address"
 
     def __post_init__(self) -> None:
         if len(self.value) != 4:
             raise ValueError(f"an IpAddress has 4 octets, not {len(self.value)}")
-
-    def content(self) -> bytes:
-        return self.value
 
 
 @dataclass(frozen=True)

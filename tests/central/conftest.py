@@ -104,6 +104,16 @@ class CentralRunner:
     def ledger(self) -> SqlLedger:
         return SqlLedger(self.db.url)
 
+    def balance(self, user: str) -> int:
+        """The user's balance at central, read on a connection of its own."""
+        ledger = self.ledger()
+        try:
+            account = ledger.get_account(user)
+            assert account is not None, f"central has no user {user!r}"
+            return account.balance
+        finally:
+            ledger.close()
+
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Mosquitto]:

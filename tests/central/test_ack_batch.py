@@ -53,16 +53,6 @@ def _burst(device: Device, user: str) -> list[str]:
     return [device.send(make_txn(user, -1, device=device.device)) for _ in range(BURST)]
 
 
-def _balance(central: CentralRunner, user: str) -> int:
-    ledger = central.ledger()
-    try:
-        account = ledger.get_account(user)
-        assert account is not None
-        return account.balance
-    finally:
-        ledger.close()
-
-
 def test_v11_device_gets_batches_and_v1_device_gets_one_ack_per_txn(
         central: CentralRunner, broker: Mosquitto) -> None:
     new = RawAckDevice(broker, "dev-a", ack_batch=True)
@@ -81,8 +71,8 @@ def test_v11_device_gets_batches_and_v1_device_gets_one_ack_per_txn(
         # balances: applied in order, the last ack of each carries the final balance
         assert {a.status for a in [*new_acks.values(), *old_acks.values()]} == {"applied"}
         assert min(a.balance for a in new_acks.values()) == START_BALANCE - BURST
-        assert _balance(central, "alice") == START_BALANCE - BURST
-        assert _balance(central, "bob") == START_BALANCE - BURST
+        assert central.balance("alice") == START_BALANCE - BURST
+        assert central.balance("bob") == START_BALANCE - BURST
     finally:
         new.close()
         old.close()
@@ -110,6 +100,6 @@ def test_a_device_that_takes_back_ack_batch_or_sends_a_bad_status_gets_v1_acks(
         assert len(device.messages) == 20
         assert [decode_ack(m).status for m in device.messages] == ["applied"] * 20
         assert "sent a status we cannot read" in central.output()
-        assert _balance(central, "alice") == START_BALANCE - 2 * BURST - 20
+        assert central.balance("alice") == START_BALANCE - 2 * BURST - 20
     finally:
         device.close()

@@ -28,16 +28,6 @@ from tests.central.mqtt_client import Device, Observer, make_txn
 from tests.mosquitto import Mosquitto
 
 
-def _balance(central: CentralRunner, user: str) -> int:
-    ledger = central.ledger()
-    try:
-        account = ledger.get_account(user)
-        assert account is not None
-        return account.balance
-    finally:
-        ledger.close()
-
-
 def _lines(proc: subprocess.Popen[str]) -> queue.Queue[str]:
     """The observer's output lines, read on a thread so waits can have deadlines."""
     lines: queue.Queue[str] = queue.Queue()
@@ -103,7 +93,7 @@ def test_txn_whose_topic_and_payload_disagree_is_rejected(central: CentralRunner
     ack = dev_a.wait_acks([tid])[tid]
     assert ack.status == "rejected"
     assert ack.reason is not None and "dev-b" in ack.reason and "dev-a" in ack.reason
-    assert _balance(central, "alice") == START_BALANCE
+    assert central.balance("alice") == START_BALANCE
     ledger = central.ledger()
     assert ledger.get_txn(tid) is None
     assert ledger.rejections()[0].txn_id == tid
@@ -124,7 +114,7 @@ def test_duplicate_deliveries_apply_once(central: CentralRunner, dev_a: Device) 
     dev_a._wait(lambda: len(dev_a.acks[tid]) == 4, 10, "fourth ack")
     assert dev_a.acks[tid][-1].status == "rejected"
     assert "already used" in (dev_a.acks[tid][-1].reason or "")
-    assert _balance(central, "alice") == START_BALANCE - 120
+    assert central.balance("alice") == START_BALANCE - 120
 
 
 def test_bad_payloads_are_rejected_and_central_keeps_running(central: CentralRunner,
@@ -150,7 +140,7 @@ def test_bad_payloads_are_rejected_and_central_keeps_running(central: CentralRun
     assert "must be in UTC" in reasons[2]
     assert "there is no user 'mallory'" in reasons[3]
     assert acks[str(good.txn_id)].status == "applied"
-    assert _balance(central, "alice") == START_BALANCE - 100
+    assert central.balance("alice") == START_BALANCE - 100
     assert central.child is not None and central.child.proc.poll() is None
     log = central.output()
     assert "not valid JSON" in log and "Traceback" not in log

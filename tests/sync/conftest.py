@@ -64,13 +64,7 @@ class SyncEnv:
             ledger.close()
 
     def central_balance(self, user: str) -> int:
-        ledger = self.central.ledger()
-        try:
-            account = ledger.get_account(user)
-            assert account is not None
-            return account.balance
-        finally:
-            ledger.close()
+        return self.central.balance(user)
 
     def agent_txns(self) -> list[dict[str, object]]:
         """The agent's outbox rows, read from its SQLite file (it may be dead)."""
