@@ -4,15 +4,18 @@ The printer's device and markers are found by walking once (drivers.snmp.layout)
 GET carries what metering needs (the markers' life counts, status, error state), a second
 GET the optional values (unit, serial, console, vendor counters), and one GETBULK walk the
 alert table. A printer that refuses part of a GET (genErr, noSuchName) is asked again in
-halves, so one value it cannot give never costs the others. Timeouts, "-2 unknown", wrong
+halves, so one value it cannot give never costs the others; what it refused alone is then
+remembered and left out of later GETs, and asked again now and then
+(drivers.snmp.refusals). Timeouts, "-2 unknown", wrong
 types and junk become unknown values, each with its reason in `unknowns` and `problem`;
 nothing here raises for them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -29,6 +32,7 @@ from drivers.snmp.layout import (
 )
 from drivers.snmp.message import Pdu, error_name, get_bulk_request, get_request
 from drivers.snmp.profiles import Profile, load_profile
+from drivers.snmp.refusals import RECHECK_S, Refusals
 from drivers.snmp.transport import NoAnswer, SnmpClient, SnmpTransportError
 from drivers.snmp.values import TimeTicks, Value
 
@@ -145,7 +149,9 @@ class SnmpReader:
     """Reads one printer over SNMP v2c. Safe to call concurrently from one event loop."""
 
     def __init__(self, host: str, port: int = 161, *, community: str = "public",
-                 profile: Profile | None = None, timeout: float = 1.0, retries: int = 0) -> None:
+                 profile: Profile | None = None, timeout: float = 1.0, retries: int = 0,
+                 recheck_s: float = RECHECK_S, clock: Callable[[], float] = time.monotonic
+                 ) -> None:
         self.host = host
         self.port = port
         self.profile = profile or load_profile("generic")
@@ -155,6 +161,7 @@ class SnmpReader:
         self._client = SnmpClient(host, port, community=community.encode(), timeout=timeout,
                                   retries=retries)
         self._layout: Layout | None = None
+        self._refusals = Refusals(recheck_s, clock)
 
     @property
     def address(self) -> str:
@@ -213,6 +220,30 @@ class SnmpReader:
             values |= got
             failed |= lost
         return values, failed, None
+
+    async def _get_remembering(self, oids: list[OID], recheck: bool
+                               ) -> tuple[dict[OID, Value] | None, dict[OID, str], str | None]:
+        """`_get_each`, leaving out the OIDs the printer refused alone before (they come back
+        refused, with their reason) unless `recheck`: they are then asked in a GET of their
+        own, sent beside the other so the reading takes no longer."""
+        remembered = self._refusals.reasons(oids)
+        asked = [oid for oid in oids if oid not in remembered]
+        if not asked:
+            asked, remembered = oids, {}  # a GET is needed to know the printer is there
+        if not (recheck and remembered):
+            values, refused, problem = await self._get_each(asked)
+            if values is not None:
+                self._refusals.note(values, refused)
+            return values, refused | remembered, problem
+        (values, refused, problem), (again, again_refused, _) = await asyncio.gather(
+            self._get_each(asked), self._get_each(list(remembered)))
+        if values is None:
+            return None, {}, problem
+        if again is not None:  # else the second GET got no answer: nothing learnt
+            values |= again
+            remembered = again_refused
+        self._refusals.note(values, refused | remembered)
+        return values, refused | remembered, None
 
     async def _walk_columns(self, entry: OID, columns: tuple[int, ...], what: str = "alerts"
                             ) -> tuple[VarBinds, str | None]:
@@ -297,17 +328,23 @@ class SnmpReader:
         units = [layout.oid("counter_unit_oid", p.oid("counter_unit_oid"), m)
                  for m in layout.markers]
         required = {name: layout.oid(name, p.oid(name)) for name in _REQUIRED}
-        values, refused, problem = await self._get_each([*lives, *required.values()])
+        recheck = self._refusals.due()
+        values, refused, problem = await self._get_remembering([*lives, *required.values()],
+                                                               recheck)
         if values is None:
             self.last_problem = problem
             return PrinterSnapshot(reachable=False, problem=problem)
         optional = {name: layout.oid(name, p.oid(name)) for name in _OPTIONAL}
         vendor = {name: tuple(int(x) for x in oid.split("."))
                   for name, oid in p.vendor_counters.items()}
-        extra, extra_refused, _ = await self._get_each(
-            list(dict.fromkeys([*optional.values(), *units[1:], *vendor.values()])))
+        extra, extra_refused, _ = await self._get_remembering(
+            list(dict.fromkeys([*optional.values(), *units[1:], *vendor.values()])), recheck)
         values |= extra or {}
         refused |= extra_refused
+        if recheck:
+            self._refusals.asked()
+        uptime = values.get(optional["uptime_oid"])
+        self._refusals.uptime(int(uptime) if isinstance(uptime, TimeTicks) else None)
         decoded = _Decoded(values, refused, p.counter_bits)
         unit_oids = [optional["counter_unit_oid"], *units[1:]]
         markers = tuple(
@@ -333,7 +370,6 @@ class SnmpReader:
         rows, walk_problem = await self._walk_columns(p.oid("alert_entry_oid"), _ALERT_COLUMNS)
         problems = [*decoded.problems, *([walk_problem] if walk_problem else [])]
         self.last_problem = "; ".join(problems) or None
-        uptime = values.get(optional["uptime_oid"])
         return PrinterSnapshot(
             reachable=True,
             counter_unit=unit,
@@ -364,3 +400,4 @@ class SnmpReader:
     def close(self) -> None:
         """Release the UDP socket; the reader may be used again afterwards."""
         self._client.close()
+
