@@ -1,8 +1,14 @@
 """`pagetally central enrol`: import a site's token digests, and answer enrolments.
 
-  pagetally central enrol import enrol-tokens.jsonl --tokens-db /var/lib/pagetally-central/enrol.db
-  pagetally central enrol serve --tokens-db ... --passwd-file /etc/mosquitto/passwd \\
+  pagetally central enrol import enrol-tokens.jsonl --db /var/lib/pagetally-central/ledger.db
+  pagetally central enrol serve --db ... --passwd-file /etc/mosquitto/passwd \\
       --broker-pid-file /run/mosquitto/mosquitto.pid --password-file central.pw
+
+The tokens live in central's database, the `--db` every `pagetally central` command takes
+(a SQLite file or a postgresql:// URL), so every instance on it knows them. Upgrading from
+the SQLite file of its own that `--tokens-db` named, move its tokens over once:
+
+  pagetally central enrol import-old /var/lib/pagetally-central/enrol.db --db ...
 """
 
 from __future__ import annotations
@@ -11,25 +17,39 @@ import argparse
 import json
 import logging
 import signal
-import sqlite3
 import sys
 import threading
 from pathlib import Path
 
 from central.broker import CENTRAL_USER
-from central.enrol import PasswordFile, TokenFileError, TokenStore
+from central.enrol import PasswordFile, TokenFileError
 from central.enrol_service import BrokerLogin, Enroller, EnrolService
+from central.storage.base import StorageError
+from central.storage.enrol_tokens import TokenStore, parse_lines, read_old_file
+from central.storage.sqldb import DatabaseError, describe
+
+MOVED = ("--tokens-db is gone: enrolment tokens now live in central's database; give --db"
+         " (the ledger's URL) and move the old file's tokens once with"
+         " `pagetally central enrol import-old OLD_FILE --db URL`")
 
 
 def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="URL",
+                        help="central's database (required): a SQLite file path, sqlite:///path,"
+                             " or postgresql://user@host:port/dbname")
+    common.add_argument("--tokens-db", help=argparse.SUPPRESS)
     p = argparse.ArgumentParser(prog="pagetally central enrol", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
-    i = sub.add_parser("import", help="add the token digests `pagetally provision` wrote")
+    i = sub.add_parser("import", parents=[common],
+                       help="add the token digests `pagetally provision` wrote")
     i.add_argument("file", type=Path)
-    i.add_argument("--tokens-db", type=Path, required=True)
-    s = sub.add_parser("serve", help="answer enrolment requests over MQTT")
-    s.add_argument("--tokens-db", type=Path, required=True)
+    o = sub.add_parser("import-old", parents=[common],
+                       help="once, on upgrading: every token of the old --tokens-db file"
+                            " (used ones stay used)")
+    o.add_argument("file", type=Path)
+    s = sub.add_parser("serve", parents=[common], help="answer enrolment requests over MQTT")
     s.add_argument("--passwd-file", type=Path, required=True,
                    help="Mosquitto's password_file: device accounts are added there")
     s.add_argument("--broker-pid-file", type=Path,
@@ -42,41 +62,59 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _serve(args: argparse.Namespace, tokens: TokenStore) -> int:
+def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     password = args.password_file.read_text().strip() if args.password_file else ""
-    service = EnrolService(Enroller(tokens, PasswordFile(args.passwd_file, args.broker_pid_file)),
-                           BrokerLogin(args.mqtt_host, args.mqtt_port, args.username, password))
+    enroller = Enroller(lambda: TokenStore(args.db),
+                        PasswordFile(args.passwd_file, args.broker_pid_file))
+    service = EnrolService(enroller, BrokerLogin(args.mqtt_host, args.mqtt_port,
+                                                 args.username, password))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
 
     def announce() -> None:
         if service.ready.wait(30):
-            print("READY " + json.dumps({"broker": f"{args.mqtt_host}:{args.mqtt_port}"}),
-                  flush=True)
+            print("READY " + json.dumps({"broker": f"{args.mqtt_host}:{args.mqtt_port}",
+                                         "db": describe(args.db)}), flush=True)
 
     threading.Thread(target=announce, daemon=True).start()
     service.run(stop)
     return 0
 
 
+def _import(args: argparse.Namespace, tokens: TokenStore) -> int:
+    if args.command == "import":
+        records = parse_lines(args.file.read_text().splitlines(), str(args.file))
+    else:
+        records = read_old_file(args.file)
+    new = tokens.add(records)
+    used = sum(r.used_at is not None for r in records)
+    print(f"imported {new} enrolment tokens from {args.file}"
+          + (f" ({used} of them already used)" if args.command == "import-old" else "")
+          + (f"; {len(records) - new} were already known" if new < len(records) else ""))
+    return 0
+
+
 def main(argv: list[str]) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
+    if args.tokens_db is not None:
+        p.error(MOVED)
+    if args.db is None:
+        p.error("the following arguments are required: --db")
     try:
-        tokens = TokenStore(args.tokens_db)
-    except sqlite3.Error as exc:
-        print(f"pagetally central enrol: {args.tokens_db}: {exc}", file=sys.stderr)
+        tokens = TokenStore(args.db)  # opened and migrated here, so a bad --db fails at once
+    except (DatabaseError, StorageError) as exc:
+        print(f"pagetally central enrol: {exc}", file=sys.stderr)
         return 1
     try:
-        if args.command == "import":
-            n = tokens.import_lines(args.file.read_text().splitlines(), str(args.file))
-            print(f"imported {n} enrolment tokens from {args.file}")
-            return 0
-        return _serve(args, tokens)
-    except (TokenFileError, OSError) as exc:
+        if args.command != "serve":
+            return _import(args, tokens)
+    except (TokenFileError, DatabaseError, OSError) as exc:
         print(f"pagetally central enrol: {exc}", file=sys.stderr)
         return 1
     finally:
         tokens.close()
+    return _serve(args)

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import msgspec
 import paho.mqtt.client as mqtt
@@ -19,7 +19,9 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from central.enrol import EnrolRefused, PasswordFile, TokenStore, check_account
+from central.enrol import EnrolRefused, PasswordFile, check_account
+from central.storage.enrol_tokens import TokenStore
+from central.storage.sqldb import DatabaseError
 from contract.enrol import (
     ENROL_SUBSCRIPTION,
     EnrolRequest,
@@ -33,24 +35,36 @@ log = logging.getLogger("pagetally.central.enrol")
 
 @dataclass
 class Enroller:
-    """The decision, apart from MQTT: request bytes → answer, with the side effects."""
+    """The decision, apart from MQTT: request bytes → answer, with the side effects.
 
-    tokens: TokenStore
+    The token store is opened on first use, on the thread that handles requests (paho's),
+    since a SQLite connection belongs to the thread that made it; it lives as long as the
+    process."""
+
+    open_tokens: Callable[[], TokenStore]
     passwords: PasswordFile
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    _tokens: TokenStore | None = field(default=None, init=False)
 
-    def handle(self, site: str, device: str, payload: bytes) -> EnrolResponse:
+    def handle(self, site: str, device: str, payload: bytes) -> EnrolResponse | None:
+        """The answer, or None when the database cannot be reached: no answer makes the
+        device try again later, where a refusal would stop it for good."""
         try:
             req = msgspec.json.decode(payload, type=EnrolRequest)
         except msgspec.DecodeError as exc:
             return EnrolResponse("refused", f"not an enrolment request: {exc}")
         try:
             check_account(device, req.password_hash)
-            self.tokens.redeem(req.token, site, device, req.password_hash, self.clock())
+            if self._tokens is None:
+                self._tokens = self.open_tokens()
+            self._tokens.redeem(req.token, site, device, req.password_hash, self.clock())
             self.passwords.set(device, req.password_hash)
         except EnrolRefused as exc:
             log.warning("enrolment of %s at %s refused: %s", device, site, exc)
             return EnrolResponse("refused", str(exc))
+        except DatabaseError as exc:
+            log.error("enrolment of %s at %s not answered: %s", device, site, exc)
+            return None
         log.info("enrolled %s at %s", device, site)
         return EnrolResponse("enrolled")
 
@@ -88,6 +102,8 @@ class EnrolService:
             return
         site, device = where
         answer = self.enroller.handle(site, device, bytes(msg.payload))
+        if answer is None:
+            return
         props = Properties(PacketTypes.PUBLISH)
         correlation = getattr(msg.properties, "CorrelationData", None)
         if correlation is not None:

@@ -72,4 +72,11 @@ MIGRATIONS: tuple[str, ...] = (
         username TEXT PRIMARY KEY REFERENCES accounts ON DELETE CASCADE,
         source TEXT NOT NULL, member_id TEXT NOT NULL, UNIQUE (source, member_id));
     """,
+    # 2 (SQLite 4): device enrolment tokens, shared by every instance on this database.
+    """
+    CREATE TABLE enrolment_tokens (
+        sha256 TEXT PRIMARY KEY CHECK (length(sha256) = 64), site TEXT NOT NULL,
+        device TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT, password_hash TEXT,
+        CHECK ((used_at IS NULL) = (password_hash IS NULL)));
+    """,
 )

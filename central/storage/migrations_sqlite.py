@@ -75,4 +75,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE accounts ADD COLUMN pin_hash TEXT;
     """,
+    # 4: device enrolment tokens (SHA-256 only), shared by every instance on this database;
+    # they were a SQLite file of their own before (central/storage/enrol_tokens.py).
+    """
+    CREATE TABLE enrolment_tokens (
+        sha256 TEXT PRIMARY KEY CHECK (length(sha256) = 64), site TEXT NOT NULL,
+        device TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT, password_hash TEXT,
+        CHECK ((used_at IS NULL) = (password_hash IS NULL)));
+    """,
 )

@@ -1,12 +1,11 @@
-"""Enrolment end to end: seeds from `pagetally provision`, digests imported at central,
-`pagetally central enrol serve` on a real Mosquitto, `pagetally enrol` as on first boot;
-then the device logs in with its own account and the per-device ACL holds."""
+"""Enrolment end to end: seeds from `pagetally provision`, digests imported into central's
+database (a SQLite file, or a real PostgreSQL), `pagetally central enrol serve` on a real
+Mosquitto, `pagetally enrol` as on first boot; then the device logs in with its own account
+and the per-device ACL holds. The token store itself: tests/central/test_enrol_tokens.py."""
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import json
 import queue
 import subprocess
 import threading
@@ -17,10 +16,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from central.enrol import EnrolRefused, TokenFileError, TokenStore, digest
 from provision.build import build
 from tests.helpers import BIN, Child, spawn
 from tests.mosquitto import CENTRAL_USER, Mosquitto, password_of
+from tests.postgres import PostgresServer
 
 PAGETALLY = str(BIN / "pagetally")
 
@@ -30,7 +29,14 @@ class Site:
     broker: Mosquitto
     central: Child
     out: Path
-    tokens_db: Path
+    db: str
+    central_args: list[str]
+
+    def restart_central(self) -> None:
+        """This instance gone, another `pagetally central enrol serve` (a process and a
+        database connection of its own) on the same database and broker."""
+        self.central.stop()
+        self.central = serve_enrolments(self.db, self.central_args)
 
     def device(self, device: str, where: Path) -> tuple[Path, Path]:
         """(agent.toml, token file) as first boot lays them out, under `where`."""
@@ -46,6 +52,12 @@ class Site:
         return config, token
 
 
+def serve_enrolments(db: str, args: list[str]) -> Child:
+    child = spawn([PAGETALLY, "central", "enrol", "serve", "--db", db, *args])
+    child.wait_line("READY ")
+    return child
+
+
 def enrol(config: Path, token: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([PAGETALLY, "enrol", "--config", str(config), "--token-file",
                            str(token), "--enrol-password-file",
@@ -53,8 +65,17 @@ def enrol(config: Path, token: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60, check=False)
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def central_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Central's database: a SQLite ledger file, or a database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "ledger.db")
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database("enrol")
+
+
 @pytest.fixture
-def site(site_dir: Path, tmp_path: Path) -> Iterator[Site]:
+def site(site_dir: Path, tmp_path: Path, central_db: str) -> Iterator[Site]:
     broker = Mosquitto(tmp_path / "broker", devices=("enrol",)).start()
     assert broker.proc is not None
     pid_file = tmp_path / "mosquitto.pid"
@@ -67,20 +88,18 @@ def site(site_dir: Path, tmp_path: Path) -> Iterator[Site]:
     (site_dir / "site.toml").write_text(text)
     out = tmp_path / "out"
     build(site_dir / "site.toml", site_dir / "devices.toml", out)
-    tokens_db = tmp_path / "enrol.db"
     done = subprocess.run([PAGETALLY, "central", "enrol", "import",
-                           str(out / "enrol-tokens.jsonl"), "--tokens-db", str(tokens_db)],
+                           str(out / "enrol-tokens.jsonl"), "--db", central_db],
                           capture_output=True, text=True, check=False)
     assert done.stdout == f"imported 3 enrolment tokens from {out / 'enrol-tokens.jsonl'}\n"
     central_pw = tmp_path / "central.pw"
     central_pw.write_text(password_of(CENTRAL_USER))
-    central = spawn([PAGETALLY, "central", "enrol", "serve", "--tokens-db", str(tokens_db),
-                     "--passwd-file", str(broker.workdir / "passwd"), "--broker-pid-file",
-                     str(pid_file), "--mqtt-port", str(broker.port), "--password-file",
-                     str(central_pw), "-v"])
-    central.wait_line("READY ")
-    yield Site(broker, central, out, tokens_db)
-    central.stop()
+    args = ["--passwd-file", str(broker.workdir / "passwd"), "--broker-pid-file",
+            str(pid_file), "--mqtt-port", str(broker.port), "--password-file", str(central_pw),
+            "-v"]
+    site = Site(broker, serve_enrolments(central_db, args), out, central_db, args)
+    yield site
+    site.central.stop()
     broker.kill()
 
 
@@ -166,25 +185,25 @@ def test_unknown_token_and_no_central(site: Site, tmp_path: Path) -> None:
     assert token.exists()
 
 
-def test_store_expiry_and_retry_with_same_hash(tmp_path: Path) -> None:
-    store = TokenStore(tmp_path / "t.db")
-    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    store.add(digest("tok"), "s", "d", now + dt.timedelta(hours=1))
-    store.add(digest("old"), "s", "d", now - dt.timedelta(seconds=1))
-    with pytest.raises(EnrolRefused, match="token expired at 2025-12-31T23:59:59"):
-        store.redeem("old", "s", "d", "$7$h", now)
-    store.redeem("tok", "s", "d", "$7$h1", now)
-    store.redeem("tok", "s", "d", "$7$h1", now + dt.timedelta(minutes=1))  # answer was lost
-    with pytest.raises(EnrolRefused, match="already used"):
-        store.redeem("tok", "s", "d", "$7$h2", now)
-    store.close()
-
-
-def test_import_rejects_bad_lines(tmp_path: Path) -> None:
-    store = TokenStore(tmp_path / "t.db")
-    good = json.dumps({"site": "s", "device": "d", "sha256": "a" * 64,
-                       "expires": "2026-01-01T00:00:00+00:00"})
-    with pytest.raises(TokenFileError, match=r"f\.jsonl line 2: not a token record"):
-        store.import_lines([good, "{"], "f.jsonl")
-    assert store.db.execute("SELECT count(*) FROM enrol_tokens").fetchone() == (0,)
-    store.close()
+@pytest.mark.parametrize("central_db", ["postgres"], indirect=True)
+def test_instances_on_one_postgres_share_the_tokens(site: Site, tmp_path: Path) -> None:
+    """Tokens imported through one connection are redeemed through another instance, and a
+    token one instance spent stays spent for the next: the state is in the database."""
+    assert site.db.startswith("postgresql://")
+    site.restart_central()
+    config, token = site.device("lib-gf-1", tmp_path / "a")
+    kept = token.read_text()
+    done = enrol(config, token)
+    assert done.returncode == 0, done.stderr
+    assert "enrolled lib-gf-1 at library" in site.central.output()
+    site.restart_central()
+    config2, token2 = site.device("lib-gf-1", tmp_path / "b")
+    token2.write_text(kept)
+    done = enrol(config2, token2)
+    assert done.returncode == 2
+    assert "central refused: token already used at" in done.stderr
+    config3, token3 = site.device("lib-1f-1", tmp_path / "c")
+    assert enrol(config3, token3).returncode == 0
+    passwd = (site.broker.workdir / "passwd").read_text()
+    assert "\nlib-gf-1:$7$" in passwd
+    assert "\nlib-1f-1:$7$" in passwd
