@@ -43,7 +43,7 @@ def _site(args: argparse.Namespace) -> None:
     for img in built.images:
         print(f"image  {img}")
     print(f"tokens {built.tokens_file}: import at central with "
-          f"`pagetally central enrol import {built.tokens_file.name}`")
+          f"`pagetally central enrol import {built.tokens_file.name} --db LEDGER`")
 
 
 def _write(args: argparse.Namespace) -> None:
