@@ -8,6 +8,7 @@ exactly its own topic root, as for every device.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -46,13 +47,20 @@ def digest(token: str) -> str:
 @dataclass
 class PasswordFile:
     """Mosquitto's password file, rewritten whole (temp file + rename), then the broker
-    reloads it on SIGHUP (pid from its pid file)."""
+    reloads it on SIGHUP (pid from its pid file). Two enrolment services beside one broker
+    take turns through a lock file next to it, so neither rewrite drops the other's line."""
 
     path: Path
     broker_pid_file: Path | None = None
 
     def set(self, username: str, password_hash: str) -> None:
         check_account(username, password_hash)
+        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+            self._rewrite(username, password_hash)
+        self.reload()
+
+    def _rewrite(self, username: str, password_hash: str) -> None:
         lines = self.path.read_text().splitlines() if self.path.exists() else []
         kept = [line for line in lines if line.split(":", 1)[0] != username]
         text = "\n".join([*kept, f"{username}:{password_hash}"]) + "\n"
@@ -68,7 +76,6 @@ class PasswordFile:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        self.reload()
 
     def reload(self) -> None:
         if self.broker_pid_file is None:

@@ -58,6 +58,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--mqtt-port", type=int, default=1883)
     s.add_argument("--username", default=CENTRAL_USER)
     s.add_argument("--password-file", type=Path, help="file holding central's MQTT password")
+    s.add_argument("--client-id", default="pagetally-enrol",
+                   help="MQTT client id: each enrolment service on one broker needs its own")
     s.add_argument("-v", "--verbose", action="store_true")
     return p
 
@@ -69,7 +71,7 @@ def _serve(args: argparse.Namespace) -> int:
     enroller = Enroller(lambda: TokenStore(args.db),
                         PasswordFile(args.passwd_file, args.broker_pid_file))
     service = EnrolService(enroller, BrokerLogin(args.mqtt_host, args.mqtt_port,
-                                                 args.username, password))
+                                                 args.username, password, args.client_id))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

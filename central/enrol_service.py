@@ -75,6 +75,7 @@ class BrokerLogin:
     port: int
     username: str
     password: str
+    client_id: str = "pagetally-enrol"
 
 
 class EnrolService:
@@ -82,7 +83,7 @@ class EnrolService:
         self.enroller = enroller
         self.login = login
         self.ready = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="pagetally-enrol",
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=login.client_id,
                                   protocol=MQTTProtocolVersion.MQTTv5)
         self.client.username_pw_set(login.username, login.password)
         self.client.on_connect = self._on_connect

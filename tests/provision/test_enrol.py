@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from central.enrol import PasswordFile
 from provision.build import build
 from tests.helpers import BIN, Child, spawn
 from tests.mosquitto import CENTRAL_USER, Mosquitto, password_of
@@ -207,3 +208,51 @@ def test_instances_on_one_postgres_share_the_tokens(site: Site, tmp_path: Path) 
     passwd = (site.broker.workdir / "passwd").read_text()
     assert "\nlib-gf-1:$7$" in passwd
     assert "\nlib-1f-1:$7$" in passwd
+
+
+@pytest.mark.parametrize("central_db", ["postgres"], indirect=True)
+def test_two_enrolment_services_at_once_on_one_postgres(site: Site, tmp_path: Path) -> None:
+    """Two `enrol serve` beside one broker (own client ids, one shared subscription): three
+    devices enrolling at once are each answered by one of them, and the password file, which
+    both rewrite, keeps every account."""
+    second = serve_enrolments(site.db, [*site.central_args, "--client-id", "pagetally-enrol-2"])
+    devices = ("lib-gf-1", "lib-1f-1", "lib-2f-1")
+    seeds = {d: site.device(d, tmp_path / d) for d in devices}
+    results: dict[str, subprocess.CompletedProcess[str]] = {}
+    threads = [threading.Thread(target=lambda d=d: results.__setitem__(d, enrol(*seeds[d])))
+               for d in devices]
+    try:
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(timeout=90)
+        for d in devices:
+            assert results[d].returncode == 0, results[d].stderr
+        answered = site.central.output() + second.output()
+        passwd = (site.broker.workdir / "passwd").read_text()
+        for d in devices:
+            assert answered.count(f"enrolled {d} at library") == 1
+            assert f"\n{d}:$7$" in passwd
+        assert second.proc.poll() is None and site.central.proc.poll() is None
+    finally:
+        second.stop()
+
+
+def test_password_file_rewrites_take_turns(tmp_path: Path) -> None:
+    """Two writers (as two enrolment services) adding accounts at once lose none."""
+    passwd = tmp_path / "passwd"
+    passwd.write_text("central:$7$1\n")
+    hash_ = "$7$101$" + "A" * 16 + "$" + "B" * 86 + "=="
+
+    def writer(prefix: str) -> None:
+        file = PasswordFile(passwd)
+        for n in range(30):
+            file.set(f"{prefix}-{n}", hash_)
+
+    threads = [threading.Thread(target=writer, args=(p,)) for p in ("a", "b")]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=60)
+    users = sorted(line.split(":", 1)[0] for line in passwd.read_text().splitlines())
+    assert users == sorted(["central", *(f"{p}-{n}" for p in "ab" for n in range(30))])
