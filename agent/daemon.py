@@ -46,8 +46,9 @@ from agent.ledger.reasons import EXPIRED, reason_text
 from agent.local_accounts import LedgerBalances
 from agent.metering.expiry import HoldExpiry
 from agent.metering.holdqueue import CupsHoldQueue, DeviceHoldQueue, HoldQueue
-from agent.metering.meter import Meter, MeterSettings
+from agent.metering.meter import Meter
 from agent.metering.poller import PrinterPoller
+from agent.metering.print_job import MeterSettings
 from agent.metering.probe import DeviceProbe
 from agent.money import format_money
 from agent.printer_watch import PrinterView, PrinterWatch

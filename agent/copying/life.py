@@ -1,10 +1,12 @@
-"""One copy session's life, whatever counts its pages: start, follow, settle once.
+"""Copy sessions on the session life: start, follow, settle once, whatever counts pages.
 
-Sessions through the copier board and sessions counted from the device's counters live
-the same life; only their evidence differs (`evidence.py`: `board_evidence.py`,
-`counter_evidence.py`). The session is in the ledger before the copier may copy, so a
-session an earlier run left open settles exactly once at the next start, from what the
-ledger holds and the evidence still counts.
+Copy sessions live the life every metering session lives (agent/session/life.py: follow,
+settle once, settle at the next start what an earlier run left open); this is the copy
+session's side of it: the credit as limit, one session at a time, Stop, logout, idle and
+the credit where the evidence does not enforce it. What counts the pages differs
+(`evidence.py`: `board_evidence.py`, `counter_evidence.py`). The session is in the ledger
+before the copier may copy, so a session an earlier run left open settles exactly once at
+the next start, from what the ledger holds and the evidence still counts.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from agent.ledger import Ledger
 from agent.ledger.models import CopyRow
 from agent.metering.probe import DeviceProbe
 from agent.money import format_money
+from agent.session.life import SessionLife
 
 READY_WAIT_S = 5.0
 """Longest wait at copy.start for the sessions of an earlier run to settle."""
@@ -48,7 +51,19 @@ class Active:
     stop_reason: str | None = None
 
 
+@dataclass(frozen=True)
+class Followed:
+    """How the session ended: its row, the evidence's own final counts, and why."""
+
+    row: CopyRow
+    final: Final
+    reason: str
+
+
 class CopySessionLife:
+    """The copy sessions of one copier; to the session life, their evidence. A session
+    is an `Active` one followed now, or the ledger row of one an earlier run left open."""
+
     def __init__(self, *, evidence: CopyEvidence, config: CopierConfig, printer: str,
                  ledger: Ledger, probe: DeviceProbe, balances: Balances, currency: str,
                  notify: Notify, touch: Callable[[], None]) -> None:
@@ -64,6 +79,9 @@ class CopySessionLife:
                                    currency=currency, notify=notify,
                                    wait_s=config.settle_wait_s)
         self.active: Active | None = None
+        self.life = SessionLife[Active | CopyRow, Followed, CopyResult,
+                                CopyProgress | CopyResult](
+            self, notify=notify, progress=COPY_PROGRESS)
         self._starting = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._recovered = asyncio.Event()
@@ -88,8 +106,7 @@ class CopySessionLife:
             return
         await self.evidence.connect()
         async with self._starting:
-            for row in self.ledger.open_copies(self.evidence.source):
-                await self._settle(row, await self.evidence.final(row), "restart")
+            await self.life.recover()
             self._recovered.set()
 
     async def close(self) -> None:
@@ -159,14 +176,30 @@ class CopySessionLife:
         self.evidence.job_settled()
         self.settler.job_settled()
 
-    # ----- the session -------------------------------------------------------------
+    # ----- the session, as the session life asks ------------------------------------
+
+    def left_open(self) -> list[str]:
+        return [row.session_key for row in self.ledger.open_copies(self.evidence.source)]
+
+    async def opened(self, key: str) -> CopyRow:
+        """Only sessions an earlier run left open are opened by the life: `start` opens
+        the others (they start on the panel's request)."""
+        return self.ledger.copy_session(key)
+
+    async def follow(self, session: Active | CopyRow,
+                     shown: Callable[[CopyProgress], None]) -> Followed:
+        if isinstance(session, CopyRow):  # left open: the copier is off, nobody copies
+            return Followed(session, await self.evidence.final(session), "restart")
+        reason = await self._follow(session, shown)
+        row = self.ledger.copy_session(session.tracker.key)
+        return Followed(row, await session.tracker.final(row), reason)
+
+    async def settle(self, session: Active | CopyRow, followed: Followed) -> CopyResult:
+        return await self._settle(followed.row, followed.final, followed.reason)
 
     async def _session(self, active: Active) -> None:
         try:
-            reason = await self._follow(active)
-            row = self.ledger.copy_session(active.tracker.key)
-            result = await self._settle(row, await active.tracker.final(row), reason)
-            active.done.set_result(result)
+            active.done.set_result(await self.life.finish(active))
         except BaseException as exc:
             if not active.done.done():
                 active.done.set_exception(exc)
@@ -174,7 +207,7 @@ class CopySessionLife:
         finally:
             self.active = None
 
-    async def _follow(self, active: Active) -> str:
+    async def _follow(self, active: Active, shown: Callable[[CopyProgress], None]) -> str:
         """Show each page; returns why the session ended: Stop or logout, the copier off by
         itself, the credit used up (where the evidence does not enforce it), or idle."""
         loop = asyncio.get_running_loop()
@@ -184,7 +217,7 @@ class CopySessionLife:
                 if seen.pages is not None and seen.pages != active.pages:
                     active.pages, active.last_change = seen.pages, loop.time()
                     self.touch()
-                    self.notify(COPY_PROGRESS, self._view(active))
+                    shown(self._view(active))
                 if seen.ended is not None:
                     return seen.ended
                 if active.stop_reason is not None:

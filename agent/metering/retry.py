@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from drivers.ipp.client import IppError, IppRefused
+from drivers.ipp.client import IppRefused
 
 
 @dataclass
@@ -22,7 +22,7 @@ class RetryBudget:
     refused: int = 0
     failing_since: float | None = None
 
-    def spend(self, exc: IppError, now: float) -> bool:
+    def spend(self, exc: Exception, now: float) -> bool:
         """Count one failure at `now` (monotonic seconds); True once the job should give up."""
         if self.failing_since is None:
             self.failing_since = now

@@ -1,0 +1,1 @@
+"""The life every metering session lives, prints and copies alike (`life.py`)."""
