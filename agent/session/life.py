@@ -26,11 +26,11 @@ H = TypeVar("H")
 F = TypeVar("F")
 """What following the session found."""
 R = TypeVar("R")
-R_co = TypeVar("R_co", covariant=True)
 """The settled session's result."""
+R_co = TypeVar("R_co", covariant=True)
 P = TypeVar("P")
-P_co = TypeVar("P_co", covariant=True)
 """What the panel is shown while the session runs."""
+P_co = TypeVar("P_co", covariant=True)
 
 
 class SessionEvidence(Protocol[H, F, R_co, P_co]):
