@@ -13,8 +13,22 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from agent.api.client import ApiClient, ApiError
+from agent.api import methods as api
+from agent.api.client import ApiError
+from agent.api.methods import Method, P, R
+from agent.api.params import DeleteParams, JobKeyParams, LoginParams, NoParams, ReleaseParams
+from agent.api.payloads import (
+    CopyProgress,
+    CopyResult,
+    Countdown,
+    JobStatus,
+    LoggedOut,
+    LoginRefused,
+    PrinterStatus,
+    Session,
+)
 from ui import strings
+from ui.agent_api import AgentApi, BadAnswer
 from ui.host import ControllerHost
 
 log = logging.getLogger("pagetally.panel")
@@ -22,17 +36,18 @@ log = logging.getLogger("pagetally.panel")
 RECONNECT_S = 1.0
 TOUCH_EVERY_S = 5.0
 LOST = (ApiError, OSError)
+NONE = NoParams()
 
 
 class Controller:
     def __init__(self, app: ControllerHost, socket_path: str) -> None:
         self.app = app
         self.socket_path = socket_path
-        self.client: ApiClient | None = None
+        self.client: AgentApi | None = None
         self.logged_in = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None
-        self._early: dict[str, dict[str, Any]] = {}
+        self._early: dict[str, JobStatus] = {}
         self._following = False
         self._last_touch = 0.0
         self._down = False
@@ -59,15 +74,12 @@ class Controller:
         """Connect, subscribe, mirror the agent's state, then follow its notifications."""
         while True:
             try:
-                self.client = await ApiClient.connect(self.socket_path)
-                await self.client.call("subscribe")
+                self.client = await AgentApi.connect(self.socket_path)
+                await self.client.call(api.SUBSCRIBE, NONE)
                 self._down = False
-                self._on_printer(await self.client.call("printer.status"))
-                self._on_session(await self.client.call("session.status"), fresh=True)
-                if self.logged_in:
-                    self._on_copy(await self.client.call("copy.status"))
-                async for method, params in self.client.notifications():
-                    self._on_notification(method, params)
+                await self._mirror()
+                async for name, payload in self.client.notifications():
+                    self._on_notification(name, payload)
                 log.warning("the agent closed the API connection; reconnecting")
             except LOST as exc:
                 level = logging.DEBUG if self._down else logging.WARNING
@@ -85,7 +97,7 @@ class Controller:
     def login_code(self, code: str) -> None:
         async def go() -> None:
             try:
-                session = await self._call("session.login", {"code": code})
+                session = await self._call(api.SESSION_LOGIN, LoginParams(code=code))
             except ApiError as exc:
                 message = exc.message
                 if exc.kind == "locked" and exc.data.get("retry_after"):
@@ -103,14 +115,14 @@ class Controller:
 
     def release(self, ids: list[int], release_all: bool = False) -> None:
         jobs = self.app.screen("jobs")
-        names = {int(row.job["id"]): str(row.job.get("name", "")) for row in jobs.rows}
+        names = {row.job.id: row.job.name for row in jobs.rows}
 
         async def go() -> None:
-            params: dict[str, Any] = {"all": True} if release_all else {"ids": ids}
+            params = ReleaseParams(all=True) if release_all else ReleaseParams(ids=ids)
             self._early.clear()
             self._following = True
             try:
-                releases = await self._call("jobs.release", params)
+                releases = await self._call(api.JOBS_RELEASE, params)
             except ApiError as exc:
                 self._following = False
                 if exc.kind == "denied":
@@ -132,15 +144,15 @@ class Controller:
 
     def delete(self, ids: list[int]) -> None:
         async def go() -> None:
-            deleted = await self._call("jobs.delete", {"ids": ids})
+            deleted = await self._call(api.JOBS_DELETE, DeleteParams(ids=ids))
             await self._refresh_jobs()
             self.app.screen("jobs").show_info(
-                strings.JOBS_DELETED.format(count=len(deleted.get("deleted", []))))
+                strings.JOBS_DELETED.format(count=len(deleted.deleted)))
 
         self._spawn(go(), on_error=self.app.screen("jobs").show_error)
 
     def cancel(self, job_key: str) -> None:
-        self._spawn(self._call("jobs.cancel", {"job_key": job_key}),
+        self._spawn(self._call(api.JOBS_CANCEL, JobKeyParams(job_key=job_key)),
                     on_error=self.app.screen("releasing").show_error)
 
     def open_account(self) -> None:
@@ -149,13 +161,13 @@ class Controller:
         self.app.go("account")
 
         async def go() -> None:
-            account.show_account(await self._call("account.summary"))
+            account.show_account(await self._call(api.ACCOUNT_SUMMARY, NONE))
 
         self._spawn(go(), on_error=account.show_error)
 
     def logout(self) -> None:
         async def go() -> None:
-            await self._call("session.logout")
+            await self._call(api.SESSION_LOGOUT, NONE)
             self._on_session(None)
 
         self._spawn(go())
@@ -168,7 +180,7 @@ class Controller:
 
         async def go() -> None:
             try:
-                view = await self._call("copy.start")
+                view = await self._call(api.COPY_START, NONE)
             except ApiError as exc:
                 if self.app.current_screen() == "copy":
                     self.app.go("jobs")
@@ -182,45 +194,65 @@ class Controller:
         copying = self.app.screen("copy")
 
         async def go() -> None:
-            self._on_copy(await self._call("copy.stop"))
+            result = await self._call(api.COPY_STOP, NONE)
+            self._on_copy(result)
 
         self._spawn(go(), on_error=copying.stop_failed)
 
     def stay(self) -> None:
         self.app.logout_warning.hide()
-        self._spawn(self._call("session.touch"))
+        self._spawn(self._call(api.SESSION_TOUCH, NONE))
 
     def user_touched(self) -> None:
         """Any touch while logged in tells the agent the user is still there (throttled)."""
         now = time.monotonic()
         if self.logged_in and now - self._last_touch > TOUCH_EVERY_S:
             self._last_touch = now
-            self._spawn(self._call("session.touch"), on_error=lambda _m: None)
+            self._spawn(self._call(api.SESSION_TOUCH, NONE), on_error=lambda _m: None)
 
     # notifications ---------------------------------------------------------------------
 
-    def _on_notification(self, method: str, params: Any) -> None:
-        if method == "session":
-            self._on_session(params)
-        elif method == "printer":
-            self._on_printer(params)
-        elif method == "job.progress" and isinstance(params, dict):
-            self.app.screen("releasing").show_progress(params)
-        elif method == "job.result" and isinstance(params, dict):
-            self._on_result(params)
-        elif method == "copy.progress" and isinstance(params, dict):
-            self._on_copy(params)
-        elif method == "login.refused" and isinstance(params, dict):
-            self._show_error(str(params.get("message", "")))
-        elif method == "timeout" and isinstance(params, dict) and self.logged_in:
-            self.app.logout_warning.show_countdown(int(params.get("seconds_left", 0)))
+    async def _mirror(self) -> None:
+        """The agent's state on (re)connecting. An answer that does not decode is shown and
+        the rest still read: the panel follows the notifications either way."""
+        try:
+            self._on_printer(await self._call(api.PRINTER_STATUS, NONE))
+        except BadAnswer as exc:
+            self._show_error(exc.message)
+        try:
+            session = await self._call(api.SESSION_STATUS, NONE)
+            self._on_session(session, fresh=True)
+            if self.logged_in:
+                view = await self._call(api.COPY_STATUS, NONE)
+                self._on_copy(view)
+        except BadAnswer as exc:
+            self._show_error(exc.message)
 
-    def _on_session(self, session: Any, fresh: bool = False) -> None:
-        if isinstance(session, dict) and session.get("user"):
+    def _on_notification(self, name: str, payload: object) -> None:
+        match payload:
+            case BadAnswer():
+                self._show_error(payload.message)
+            case Session() | LoggedOut():
+                self._on_session(payload)
+            case PrinterStatus():
+                self._on_printer(payload)
+            case JobStatus() if name == api.JOB_PROGRESS.name:
+                self.app.screen("releasing").show_progress(payload)
+            case JobStatus():
+                self._on_result(payload)
+            case CopyProgress() | CopyResult():
+                self._on_copy(payload)
+            case LoginRefused():
+                self._show_error(payload.message)
+            case Countdown() if self.logged_in:
+                self.app.logout_warning.show_countdown(payload.seconds_left)
+
+    def _on_session(self, session: Session | LoggedOut | None, fresh: bool = False) -> None:
+        if isinstance(session, Session):
             was_in = self.logged_in
             self.logged_in = True
-            self.app.balance_text = str(session.get("balance_text", ""))
-            self.app.offline = bool(session.get("offline")) or self.app.offline
+            self.app.balance_text = session.balance_text
+            self.app.offline = session.offline or self.app.offline
             self.app.screen("jobs").show_session(session)
             self.app.logout_warning.hide()
             if not was_in or fresh:
@@ -238,41 +270,36 @@ class Controller:
         self.app.balance_text = ""
         self.app.logout_warning.hide()
         self.app.go("idle")
-        reason = session.get("reason") if isinstance(session, dict) else None
         if was_in:
-            idle = self.app.idle_screen()
-            idle.banner.show(strings.LOGGED_OUT_TIMEOUT if reason == "timeout"
-                             else strings.LOGGED_OUT, "info")
+            timeout = isinstance(session, LoggedOut) and session.reason == "timeout"
+            self.app.idle_screen().banner.show(
+                strings.LOGGED_OUT_TIMEOUT if timeout else strings.LOGGED_OUT, "info")
 
-    def _on_printer(self, status: Any) -> None:
-        if not isinstance(status, dict):
-            return
-        if "copier" in status:  # printer.status says it; the `printer` notification does not
-            self.copier = bool(status["copier"])
-            self.app.screen("jobs").show_copier(self.copier)
-        self.app.offline = not status.get("online", True)
+    def _on_printer(self, status: PrinterStatus) -> None:
+        self.copier = status.copier
+        self.app.screen("jobs").show_copier(self.copier)
+        self.app.offline = not status.online
         self.app.idle_screen().show_printer(status)
         self.app.screen("alerts").show_printer(status)
 
-    def _on_result(self, status: dict[str, Any]) -> None:
+    def _on_result(self, status: JobStatus) -> None:
         if not self._following:
             return
-        key = str(status.get("job_key", ""))
         releasing = self.app.screen("releasing")
-        if key not in releasing.names:
-            self._early[key] = status
+        if status.job_key not in releasing.names:
+            self._early[status.job_key] = status
             return
         if releasing.show_result(status):
             self._finish_release()
 
-    def _on_copy(self, view: Any) -> None:
+    def _on_copy(self, view: CopyProgress | CopyResult | None) -> None:
         """A copy session's progress or result, for the copy screen while logged in; the
         result of one that ended with the logout, on the login screen."""
-        if not isinstance(view, dict):
+        if view is None:
             return
-        key = str(view.get("session_key", ""))
-        if key and key == self._copy_at_logout:  # of a user no longer logged in here
-            if view.get("state") != "copying":
+        if view.session_key and view.session_key == self._copy_at_logout:
+            # of a user no longer logged in here
+            if isinstance(view, CopyResult):
                 self._copy_at_logout = ""
                 if not self.logged_in:  # not over the next user's screens
                     self.app.screen("copy").show_result(view)
@@ -281,7 +308,7 @@ class Controller:
         if not self.logged_in:
             return
         copying = self.app.screen("copy")
-        if view.get("state") == "copying":
+        if isinstance(view, CopyProgress):
             if copying.show_progress(view):
                 self.app.go("copy")
         elif copying.show_result(view):
@@ -297,22 +324,22 @@ class Controller:
 
     async def _refresh_jobs(self) -> None:
         jobs = self.app.screen("jobs")
-        jobs.show_jobs(await self._call("jobs.list"))
-        expired = await self._call("jobs.expired")
+        jobs.show_jobs(await self._call(api.JOBS_LIST, NONE))
+        expired = await self._call(api.JOBS_EXPIRED, NONE)
         if expired:
             jobs.show_expired(expired)
         await self._refresh_balance()
 
     async def _refresh_balance(self) -> None:
-        session = await self._call("session.status")
-        if isinstance(session, dict) and session.get("user"):
-            self.app.balance_text = str(session.get("balance_text", ""))
+        session = await self._call(api.SESSION_STATUS, NONE)
+        if session is not None:
+            self.app.balance_text = session.balance_text
 
-    async def _call(self, method: str, params: dict[str, Any] | None = None) -> Any:
+    async def _call(self, method: Method[P, R], params: P) -> R:
         if self.client is None:
             raise ApiError("agent-unreachable", strings.ERROR_AGENT_LOST)
         try:
-            return await self.client.call(method, params or {})
+            return await self.client.call(method, params)
         except OSError as exc:
             raise ApiError("agent-unreachable", strings.ERROR_AGENT_LOST) from exc
 

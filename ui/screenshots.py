@@ -17,59 +17,82 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from msgspec.structs import replace
+
+from agent.api.payloads import (
+    Account,
+    Alert,
+    CopyProgress,
+    CopyResult,
+    Counters,
+    HeldJob,
+    JobStatus,
+    PrinterStatus,
+    Release,
+    Row,
+    Session,
+)
 from ui.app import configure_kivy
 from ui.config import PanelConfig, PanelSection
 from ui.theme import parse_size
 
 NOW = datetime.now().astimezone()
-PRINTER = {"name": "Library 2nd floor MFD", "state": "idle", "reasons": [], "online": True,
-           "alerts": []}
-ALERTS = {**PRINTER, "state": "stopped", "online": False, "alerts": [
-    {"kind": "jam", "text": "Paper jam in tray 2", "help": ""},
-    {"kind": "paper-out", "text": "Tray 1 is empty", "help": ""},
-    {"kind": "toner-low", "text": "Black toner low", "help": ""},
-]}
-SESSION = {"user": "alice", "display_name": "Alice Example", "balance": 1000,
-           "balance_text": "10.00", "offline": False, "expires_in": 60}
+PRINTER = PrinterStatus(name="Library 2nd floor MFD", state="idle", reasons=[], alerts=[],
+                        counters=Counters(snmp=None, ipp=None), problems=[], online=True,
+                        copier=True, copy_enforced=True)
+ALERTS = replace(PRINTER, state="stopped", online=False, alerts=[
+    Alert(kind="jam", text="Paper jam in tray 2", help=""),
+    Alert(kind="paper-out", text="Tray 1 is empty", help=""),
+    Alert(kind="toner-low", text="Black toner low", help=""),
+])
+SESSION = Session(user="alice", display_name="Alice Example", balance=1000,
+                  balance_text="10.00", offline=False, method="code", expires_in=60)
+
+
+def _job(job_id: int, name: str, pages: int | None, copies: int, color: bool, duplex: bool,
+         estimate: int, ago: timedelta) -> HeldJob:
+    return HeldJob(id=job_id, name=name, submitted_at=(NOW - ago).isoformat(), pages=pages,
+                   impressions=None if pages is None else pages * copies, copies=copies,
+                   color=color, duplex=duplex, media="A4", estimate=estimate,
+                   estimate_text=f"{estimate / 100:.2f}",
+                   estimate_kind="deposit" if pages is None else "counted")
+
+
 JOBS = [
-    {"id": 11, "name": "Quarterly report final v3.pdf", "pages": 12, "copies": 1,
-     "color": True, "duplex": True, "media": "A4", "estimate": 600, "estimate_text": "6.00",
-     "submitted_at": (NOW - timedelta(minutes=12)).isoformat()},
-    {"id": 12, "name": "Boarding pass", "pages": 1, "copies": 1, "color": False,
-     "duplex": False, "media": "A4", "estimate": 10, "estimate_text": "0.10",
-     "submitted_at": (NOW - timedelta(minutes=3)).isoformat()},
-    {"id": 13, "name": "Thesis chapter 4 - Methods and materials (draft for supervisor).docx",
-     "pages": 38, "copies": 2, "color": False, "duplex": True, "media": "A4",
-     "estimate": 760, "estimate_text": "7.60",
-     "submitted_at": (NOW - timedelta(days=1, hours=2)).isoformat()},
-    {"id": 14, "name": "Label sheet (printer driver output)", "pages": None, "copies": 1,
-     "color": False, "duplex": False, "media": "A4", "estimate": 200, "estimate_text": "2.00",
-     "estimate_kind": "deposit", "submitted_at": (NOW - timedelta(minutes=1)).isoformat()},
+    _job(11, "Quarterly report final v3.pdf", 12, 1, True, True, 600, timedelta(minutes=12)),
+    _job(12, "Boarding pass", 1, 1, False, False, 10, timedelta(minutes=3)),
+    _job(13, "Thesis chapter 4 - Methods and materials (draft for supervisor).docx", 38, 2,
+         False, True, 760, timedelta(days=1, hours=2)),
+    _job(14, "Label sheet (printer driver output)", None, 1, False, False, 200,
+         timedelta(minutes=1)),
 ]
-RELEASES = [{"id": 11, "job_key": "k11", "estimate": 600, "estimate_text": "6.00"},
-            {"id": 12, "job_key": "k12", "estimate": 10, "estimate_text": "0.10"}]
+RELEASES = [Release(id=11, job_key="k11", estimate=600, estimate_text="6.00"),
+            Release(id=12, job_key="k12", estimate=10, estimate_text="0.10")]
+SETTLED = JobStatus(job_key="k12", id=12, name="Boarding pass", user="alice", state="settled",
+                    printed=1, total=1, estimate=10, estimate_text="0.10", charged=10,
+                    charged_text="0.10", refunded=0, refunded_text="0.00", reason=None,
+                    reason_text=None, review=False, review_note=None, stopped_for=None)
 RESULTS = [
-    {"job_key": "k11", "id": 11, "name": "Quarterly report final v3.pdf", "state": "settled",
-     "printed": 4, "total": 12, "charged": 200, "charged_text": "2.00", "refunded": 400,
-     "refunded_text": "4.00", "reason": "jam", "reason_text": "Paper jam at page 4",
-     "review": False},
-    {"job_key": "k12", "id": 12, "name": "Boarding pass", "state": "settled", "printed": 1,
-     "total": 1, "charged": 10, "charged_text": "0.10", "refunded": 0, "refunded_text": "0.00",
-     "reason": "", "reason_text": "", "review": False},
+    replace(SETTLED, job_key="k11", id=11, name="Quarterly report final v3.pdf", printed=4,
+            total=12, estimate=600, estimate_text="6.00", charged=200, charged_text="2.00",
+            refunded=400, refunded_text="4.00", reason="jam",
+            reason_text="Paper jam at page 4"),
+    SETTLED,
 ]
-COPYING = {"session_key": "c1", "state": "copying", "user": "alice", "pages": 7,
-           "pages_by_kind": {"mono": 5, "colour": 2}, "cost": 150, "cost_text": "1.50",
-           "limit": 1000}
-COPIED = {**COPYING, "state": "review", "reason": "stop", "pages": 8, "board_pages": 7,
-          "counter_pages": 8, "prints_in_window": 0, "source": "review", "review": True,
-          "note": "", "cost": 200, "cost_text": "2.00", "charged": 200,
-          "charged_text": "2.00"}
+COPYING = CopyProgress(session_key="c1", user="alice", pages=7,
+                       pages_by_kind={"mono": 5, "colour": 2}, cost=150, cost_text="1.50",
+                       limit=1000, enforced=True)
+COPIED = CopyResult(session_key="c1", state="review", user="alice", reason="stop", pages=8,
+                    pages_by_kind={"mono": 5, "colour": 2}, enforced=True, board_pages=7,
+                    counter_pages=8, copy_counter_pages=None, prints_in_window=0,
+                    source="review", review=True, note="", cost=200, cost_text="2.00",
+                    charged=200, charged_text="2.00")
 TYPES = ["print", "refund", "copy", "adjustment"]
-ROWS = [{"date": (NOW - timedelta(hours=5 * i)).isoformat(), "transacted_by": "alice",
-         "type": TYPES[i % 4], "system_note": f"Job {100 + i}: Quarterly report",
-         "comment": "" if i % 3 else "Top-up at desk", "amount": -60 if i % 4 != 1 else 40,
-         "amount_text": "-0.60" if i % 4 != 1 else "+0.40", "balance": 1000 - 10 * i,
-         "balance_text": f"{(1000 - 10 * i) / 100:.2f}"} for i in range(100)]
+ROWS = [Row(date=(NOW - timedelta(hours=5 * i)).isoformat(), transacted_by="alice",
+            type=TYPES[i % 4], system_note=f"Job {100 + i}: Quarterly report",
+            comment="" if i % 3 else "Top-up at desk", amount=-60 if i % 4 != 1 else 40,
+            amount_text="-0.60" if i % 4 != 1 else "+0.40", balance=1000 - 10 * i,
+            balance_text=f"{(1000 - 10 * i) / 100:.2f}") for i in range(100)]
 
 
 def _idle(app: Any) -> None:
@@ -93,7 +116,7 @@ def _keypad(app: Any) -> None:
 
 def _jobs(app: Any) -> None:
     app.offline = False
-    app.balance_text = SESSION["balance_text"]
+    app.balance_text = SESSION.balance_text
     jobs = app.screen("jobs")
     jobs.show_session(SESSION)
     jobs.show_jobs(JOBS)
@@ -109,8 +132,10 @@ def _jobs_denied(app: Any) -> None:
 
 def _releasing(app: Any) -> None:
     releasing = app.screen("releasing")
-    releasing.start(RELEASES, {11: JOBS[0]["name"], 12: JOBS[1]["name"]}, {})
-    releasing.show_progress({**RESULTS[0], "state": "printing", "printed": 3})
+    releasing.start(RELEASES, {11: JOBS[0].name, 12: JOBS[1].name}, {})
+    releasing.show_progress(replace(RESULTS[0], state="printing", printed=3, charged=0,
+                                    charged_text="0.00", refunded=0, refunded_text="0.00",
+                                    reason=None, reason_text=None))
     app.go("releasing")
 
 
@@ -129,9 +154,8 @@ def _copy(app: Any) -> None:
 def _copy_not_enforced(app: Any) -> None:
     screen = app.screen("copy")
     screen.starting()
-    screen.show_progress({**COPYING, "session_key": "c2", "pages": 3,
-                          "pages_by_kind": {"mono": 3}, "cost": 30, "cost_text": "0.30",
-                          "enforced": False})
+    screen.show_progress(replace(COPYING, session_key="c2", pages=3, pages_by_kind={"mono": 3},
+                                 cost=30, cost_text="0.30", enforced=False))
     app.go("copy")
 
 
@@ -140,8 +164,8 @@ def _idle_copy_logged_out(app: Any) -> None:
     app.balance_text = ""
     app.idle_screen().show_printer(PRINTER)
     app.go("idle")
-    app.idle_screen().show_copy_result({**COPIED, "reason": "logout", "pages": 3,
-                                        "charged": 30, "charged_text": "0.30"})
+    app.idle_screen().show_copy_result(replace(COPIED, reason="logout", pages=3, charged=30,
+                                               charged_text="0.30"))
 
 
 def _copy_result(app: Any) -> None:
@@ -151,8 +175,8 @@ def _copy_result(app: Any) -> None:
 
 def _account(app: Any) -> None:
     app.go("account")
-    app.screen("account").show_account({"balance": 1000, "balance_text": "10.00",
-                                        "transactions": ROWS})
+    app.screen("account").show_account(Account(user="alice", balance=1000,
+                                               balance_text="10.00", transactions=ROWS))
 
 
 def _alerts(app: Any) -> None:

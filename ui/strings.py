@@ -213,6 +213,8 @@ LOGOUT_NOW = "Log out now"
 # Errors that happen on the panel side
 ERROR_AGENT_LOST = "Lost contact with the print service. Trying again..."
 ERROR_GENERIC = "Something went wrong: {message}"
+ERROR_BAD_ANSWER = ("The print service sent an answer this panel does not understand. "
+                    "Please try again; if it keeps happening, ask for help.")
 
 # Time formats (strftime) for job and transaction times
 TIME_TODAY = "%H:%M"

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
+import msgspec
+
+from agent.api.payloads import Expired
 from tests.e2e.conftest import EnvFactory
 from ui.screens.jobs import expired_text
 
@@ -29,11 +32,11 @@ async def test_a_job_held_too_long_is_deleted_at_no_charge_and_its_owner_told(
         summary = await api.call("account.summary")
     assert (sim.job(old)["printed"], summary["balance"], summary["transactions"]) == (
         0, 1000, [])
-    assert expired_text(expired) == ("forgotten.pdf waited more than 2 seconds and was "
-                                     "deleted. You were not charged.")
-    assert expired_text([{"name": "a.pdf", "waited_s": 14400.0}, {"name": "b.pdf"},
-                         {"name": "c.pdf"}]) == ("a.pdf, b.pdf and 1 more waited more than "
-                                                 "4 hours and were deleted. You were not "
-                                                 "charged.")
+    assert expired_text(msgspec.convert(expired, list[Expired])) == (
+        "forgotten.pdf waited more than 2 seconds and was deleted. You were not charged.")
+    many = [Expired(id=n, name=name, expired_at=None, reason_text="", waited_s=14400.0)
+            for n, name in enumerate(("a.pdf", "b.pdf", "c.pdf"))]
+    assert expired_text(many) == ("a.pdf, b.pdf and 1 more waited more than 4 hours and were "
+                                  "deleted. You were not charged.")
     assert env.agent is not None
     assert env.agent.output().count(f"held job {old} (forgotten.pdf)") == 1

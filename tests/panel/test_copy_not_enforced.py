@@ -48,7 +48,7 @@ async def test_the_copy_screen_says_copying_is_not_enforced(
     assert screen.note.text == strings.COPY_NOT_ENFORCED  # still said while copying
     await panel.tap(screen.stop)
     await panel.wait(lambda: screen.result is not None, 30, "the copy result")
-    assert screen.result["enforced"] is False
+    assert screen.result is not None and screen.result.enforced is False
     assert screen.texts == [strings.COPY_ENDED["stop"],
                             strings.COPY_RESULT_PAGES.format(pages=3),
                             strings.COPY_RESULT_COST.format(cost="0.30"),

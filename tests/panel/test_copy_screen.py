@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
+from agent.api.payloads import CopyResult
 from tests.agent_env import CODES, AgentEnv
 from tests.e2e.test_copy_sessions import MONO, board, copy, copy_env
 from tests.panel.driver import PanelDriver, start_panel
@@ -88,7 +90,7 @@ async def test_uncounted_pages_show_the_review_note(
                           what="2 pages shown")
     await copy_panel.tap(screen.stop)
     await copy_panel.wait(lambda: screen.result is not None, 30, "the copy result")
-    assert screen.result["review"] is True
+    assert screen.result is not None and screen.result.review is True
     assert strings.COPY_RESULT_PAGES.format(pages=3) in screen.texts
     assert strings.COPY_RESULT_CHARGED.format(amount=f"0.{3 * MONO}") in screen.texts
     assert screen.texts[-1] == strings.COPY_RESULT_REVIEW
@@ -165,7 +167,7 @@ async def test_logging_out_mid_session_shows_its_result_on_the_login_screen(
     await panel.wait(lambda: idle.banner.text == expected, 30, "the copy result line")
     assert expected == "Copying ended when you logged out. 3 pages, charged 0.30."
     assert board(board_env)["relay"] is False
-    assert screen.result is not None and screen.result["reason"] == "logout"
+    assert screen.result is not None and screen.result.reason == "logout"
     assert panel.app.current_screen() == "idle" and not panel.app.controller.logged_in
 
     await panel.tap(idle.enter_code)  # the next user: the line goes with the idle screen
@@ -200,31 +202,35 @@ async def test_a_copy_session_ended_by_the_next_login_stays_off_their_screens(
         amount="0.20")
 
 
+SETTLED = CopyResult(session_key="s", state="settled", user="alice", reason="idle", pages=1,
+                     pages_by_kind={"mono": 1}, enforced=True, board_pages=1,
+                     counter_pages=None, copy_counter_pages=None, prints_in_window=None,
+                     source="board", review=False, note="", cost=0, cost_text="0.00",
+                     charged=0, charged_text="0.00")
+
+
 def test_result_lines_say_nothing_charged_and_each_ending() -> None:
-    result = {"session_key": "s", "state": "settled", "reason": "idle", "pages": 1,
-              "cost": 0, "cost_text": "0.00", "charged": 0, "review": False}
-    assert copy_result_lines(result) == [strings.COPY_ENDED["idle"], strings.COPY_RESULT_PAGE,
-                                         strings.COPY_RESULT_COST.format(cost="0.00"),
-                                         strings.COPY_RESULT_NOTHING]
-    both = {**result, "reason": "stop", "pages": 7, "pages_by_kind": {"mono": 5, "colour": 2},
-            "cost": 150, "cost_text": "1.50", "charged": 150, "charged_text": "1.50"}
+    assert copy_result_lines(SETTLED) == [
+        strings.COPY_ENDED["idle"], strings.COPY_RESULT_PAGE,
+        strings.COPY_RESULT_COST.format(cost="0.00"), strings.COPY_RESULT_NOTHING]
+    both = replace(SETTLED, reason="stop", pages=7, pages_by_kind={"mono": 5, "colour": 2},
+                   cost=150, cost_text="1.50", charged=150, charged_text="1.50")
     assert copy_result_lines(both)[2] == "5 black and white  \u00b7  2 colour"
     assert copy_result_lines(both)[-1] == strings.COPY_RESULT_CHARGED.format(amount="1.50")
-    unsorted = {**both, "pages": 8, "review": True}  # one page the board never counted
+    unsorted = replace(both, pages=8, review=True)  # one page the board never counted
     assert "5 black and white  \u00b7  2 colour" not in copy_result_lines(unsorted)
 
 
 def test_the_charge_is_the_agents_charged_text_in_the_sites_money_format() -> None:
     """What was charged, not the cost, in the agent's format: a charge that differs from
     the cost (part of it charged) and a currency with no minor unit both show as such."""
-    partial = {"session_key": "s", "state": "settled", "reason": "credit", "pages": 5,
-               "cost": 50, "cost_text": "0,50 \u20ac", "charged": 40,
-               "charged_text": "0,40 \u20ac", "review": False}
+    partial = replace(SETTLED, reason="credit", pages=5, pages_by_kind={"mono": 5}, cost=50,
+                      cost_text="0,50 \u20ac", charged=40, charged_text="0,40 \u20ac")
     assert copy_result_lines(partial)[-1] == strings.COPY_RESULT_CHARGED.format(
         amount="0,40 \u20ac")
-    yen = {**partial, "cost": 500, "cost_text": "500", "charged": 500, "charged_text": "500"}
+    yen = replace(partial, cost=500, cost_text="500", charged=500, charged_text="500")
     assert copy_result_lines(yen)[-1] == "Charged 500"
-    assert logged_out_text({**partial, "reason": "logout"}) == (
+    assert logged_out_text(replace(partial, reason="logout")) == (
         "Copying ended when you logged out. 5 pages, charged 0,40 \u20ac.")
-    assert logged_out_text({**yen, "pages": 1, "charged": 0}) == (
+    assert logged_out_text(replace(yen, pages=1, charged=0)) == (
         "Copying stopped: your credit is used up. 1 page, nothing charged.")

@@ -23,8 +23,8 @@ async def test_log_in_release_progress_result_and_transactions(
     job_id = await agent_env.submit("alice", "Report.pdf", 20)
     jobs = await panel.log_in("246810")
     await panel.wait(lambda: len(jobs.rows) == 1, what="alice's held job")
-    assert jobs.rows[0].job["id"] == job_id
-    assert jobs.rows[0].job["estimate"] == 200
+    assert jobs.rows[0].job.id == job_id
+    assert jobs.rows[0].job.estimate == 200
     assert "10.00" in jobs.header.balance.text
     seen = page_texts(panel.screen("releasing"))
 
@@ -75,13 +75,13 @@ async def test_jam_refunds_the_pages_that_never_came_out(
 
     [status] = panel.screen("releasing").ordered_results()
     truth = agent_env.sim_client.job(job_id)
-    assert status["printed"] == truth["printed"] < 10
-    assert status["charged"] == truth["printed"] * 10
-    assert status["refunded"] == (10 - truth["printed"]) * 10
+    assert status.printed == truth["printed"] < 10
+    assert status.charged == truth["printed"] * 10
+    assert status.refunded == (10 - truth["printed"]) * 10
     assert strings.RESULT_PRINTED.format(printed=truth["printed"], total=10) in result.texts
     refund = [t for t in result.texts if t.startswith("Refunded ")]
-    assert refund and status["refunded_text"] in refund[0]
-    assert status["reason_text"] and status["reason_text"] in refund[0]
+    assert refund and status.refunded_text in refund[0]
+    assert status.reason_text and status.reason_text in refund[0]
 
 
 async def test_print_denied_shows_the_figures(panel: PanelDriver,

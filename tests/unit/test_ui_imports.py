@@ -5,6 +5,9 @@ entry points that start it) know the concrete classes."""
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 UI = Path(__file__).resolve().parents[2] / "ui"
@@ -47,3 +50,20 @@ def test_no_import_cycle_in_the_panel() -> None:
 def test_only_the_entry_points_know_the_app_class() -> None:
     knows = {mod for mod, deps in ui_imports().items() if "ui.panel" in deps}
     assert knows == {"ui.app", "ui.screenshots"}
+
+
+def test_the_panel_loads_the_agents_api_types_and_nothing_of_its_daemon() -> None:
+    """The panel is a process of its own: its client edge decodes into agent.api's Structs,
+    which need only msgspec (and contract's plain-words errors), never the agent's daemon,
+    ledger or metering."""
+    code = ("import json, sys\n"
+            "import ui.agent_api, ui.controller\n"
+            "print(json.dumps(sorted(sys.modules)))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    loaded = set(json.loads(done.stdout))
+    assert {m for m in loaded if m.split(".")[0] == "agent"} == {
+        "agent", "agent.api", "agent.api.client", "agent.api.methods", "agent.api.params",
+        "agent.api.payloads", "agent.api.protocol"}
+    assert {m.split(".")[0] for m in loaded} & {"drivers", "central", "simulator", "kivy"} == set()

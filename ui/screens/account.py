@@ -6,6 +6,7 @@ single column such as "account.transactions.comment".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kivy.properties import ListProperty
@@ -13,6 +14,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.recycleboxlayout import RecycleBoxLayout
 from kivy.uix.recycleview import RecycleView
 
+from agent.api.payloads import Account, Row
 from ui import strings
 from ui.host import PanelHost
 from ui.screens.base import PanelScreen, short_time
@@ -22,6 +24,11 @@ from ui.widgets import Box, Text
 COLUMNS = {"date": 1.25, "transacted_by": 1.0, "type": 0.8, "system_note": 1.5,
            "comment": 1.3, "amount_text": 0.85, "balance_text": 0.85}
 RIGHT_ALIGNED = {"amount_text", "balance_text"}
+CELLS: dict[str, Callable[[Row], str]] = {
+    "date": lambda row: short_time(row.date), "transacted_by": lambda row: row.transacted_by,
+    "type": lambda row: row.type, "system_note": lambda row: row.system_note,
+    "comment": lambda row: row.comment, "amount_text": lambda row: row.amount_text,
+    "balance_text": lambda row: row.balance_text}
 
 
 class TableRow(BoxLayout):
@@ -90,13 +97,11 @@ class AccountScreen(PanelScreen):
         self.status.text = strings.ACCOUNT_LOADING
         self.table.data = []
 
-    def show_account(self, summary: dict[str, Any]) -> None:
+    def show_account(self, summary: Account) -> None:
         """An `account.summary` result: balance and up to 100 rows."""
-        self.balance.text = strings.ACCOUNT_BALANCE.format(
-            balance=summary.get("balance_text", ""))
-        self.rows = [[short_time(str(row.get(col, ""))) if col == "date"
-                      else str(row.get(col) or "") for col in self.columns]
-                     for row in summary.get("transactions") or []]
+        self.balance.text = strings.ACCOUNT_BALANCE.format(balance=summary.balance_text)
+        self.rows = [[CELLS[col](row) for col in self.columns]
+                     for row in summary.transactions]
         self.table.data = [{"cells": cells} for cells in self.rows]
         self.status.text = "" if self.rows else strings.ACCOUNT_EMPTY
         self.status.height = 0 if self.rows else self.metrics.font_body * 1.6

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.scrollview import ScrollView
 
+from agent.api.payloads import Alert, PrinterStatus
 from ui import strings
 from ui.host import PanelHost
 from ui.screens.base import PanelScreen
 from ui.widgets import Box, Text
 
 
-def alert_help(alert: dict[str, Any]) -> tuple[str, str, str]:
+def alert_help(alert: Alert) -> tuple[str, str, str]:
     """Title, what the printer says, and what to do; local words for the kinds we know."""
-    kind = str(alert.get("kind", ""))
-    text = str(alert.get("text") or "")
+    kind, text = alert.kind, alert.text
     title = strings.ALERT_TITLE.get(kind, text or kind)
-    advice = strings.ALERT_HELP.get(kind) or str(alert.get("help") or "") or (
-        strings.ALERT_HELP_DEFAULT)
+    advice = strings.ALERT_HELP.get(kind) or alert.help or strings.ALERT_HELP_DEFAULT
     return title, text if text != title else "", advice
 
 
@@ -34,12 +31,13 @@ class AlertsScreen(PanelScreen):
         scroll.add_widget(self.list)
         self.body.add_widget(scroll)
         self.titles: list[str] = []
-        self.show_printer({})
+        self.show_printer(None)
 
-    def show_printer(self, status: dict[str, Any]) -> None:
+    def show_printer(self, status: PrinterStatus | None) -> None:
+        """The printer's alerts; None before the agent said anything (no alerts)."""
         c, m = self.colours, self.metrics
         self.list.clear_widgets()
-        alerts = status.get("alerts") or []
+        alerts = status.alerts if status else []
         self.titles = []
         if not alerts:
             self.list.add_widget(Text(text=strings.ALERTS_NONE, font_size=m.font_title,

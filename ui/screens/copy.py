@@ -7,10 +7,9 @@ The figures are the agent's; the screen only words them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from kivy.uix.boxlayout import BoxLayout
 
+from agent.api.payloads import CopyProgress, CopyResult
 from ui import strings
 from ui.host import PanelHost
 from ui.screens.base import PanelScreen
@@ -23,52 +22,51 @@ def pages_text(pages: int) -> str:
     return strings.COPY_PAGE if pages == 1 else strings.COPY_PAGES.format(pages=pages)
 
 
-def kinds_text(view: dict[str, Any]) -> str:
+def kinds_text(view: CopyProgress | CopyResult) -> str:
     """E.g. '5 black and white · 2 colour': what each kind of page was, as priced."""
-    kinds = view.get("pages_by_kind") or {}
+    kinds = view.pages_by_kind
     return "  \u00b7  ".join(strings.COPY_KIND.get(kind, "{pages} " + kind).format(pages=n)
                              for kind, n in kinds.items() if n)
 
 
-def split_adds_up(result: dict[str, Any], pages: int) -> bool:
+def split_adds_up(result: CopyResult) -> bool:
     """The pages by kind are worth a line when there are two kinds and they make up the
     total (a session for review may charge pages the board never sorted into kinds)."""
-    kinds = result.get("pages_by_kind") or {}
-    return len(kinds) > 1 and sum(int(n) for n in kinds.values()) == pages
+    kinds = result.pages_by_kind
+    return len(kinds) > 1 and sum(kinds.values()) == result.pages
 
 
-def ended_text(result: dict[str, Any]) -> str:
-    return strings.COPY_ENDED.get(str(result.get("reason", "")), strings.COPY_ENDED["stop"])
+def ended_text(result: CopyResult) -> str:
+    return strings.COPY_ENDED.get(result.reason, strings.COPY_ENDED["stop"])
 
 
-def charged_text(result: dict[str, Any]) -> str:
+def charged_text(result: CopyResult) -> str:
     """What went off the balance, in the agent's money format (as for prints)."""
-    if not int(result.get("charged") or 0):
+    if not result.charged:
         return strings.COPY_RESULT_NOTHING
-    return strings.COPY_RESULT_CHARGED.format(amount=result.get("charged_text", ""))
+    return strings.COPY_RESULT_CHARGED.format(amount=result.charged_text)
 
 
-def logged_out_text(result: dict[str, Any]) -> str:
+def logged_out_text(result: CopyResult) -> str:
     """One line for the login screen: a session that ended with the logout, settled after
     the user's screens were gone."""
-    pages = int(result.get("pages") or 0)
-    fields = {"ended": ended_text(result), "pages": pages_text(pages),
-              "amount": result.get("charged_text", "")}
-    if not int(result.get("charged") or 0):
+    fields = {"ended": ended_text(result), "pages": pages_text(result.pages),
+              "amount": result.charged_text}
+    if not result.charged:
         return strings.COPY_LOGGED_OUT_NOTHING.format(**fields)
     return strings.COPY_LOGGED_OUT.format(**fields)
 
 
-def copy_result_lines(result: dict[str, Any]) -> list[str]:
+def copy_result_lines(result: CopyResult) -> list[str]:
     """The plain-words summary of one settled copy session."""
-    pages = int(result.get("pages") or 0)
+    pages = result.pages
     lines = [ended_text(result),
              strings.COPY_RESULT_PAGE if pages == 1
              else strings.COPY_RESULT_PAGES.format(pages=pages),
-             *([kinds_text(result)] if split_adds_up(result, pages) else []),
-             strings.COPY_RESULT_COST.format(cost=result.get("cost_text", "")),
+             *([kinds_text(result)] if split_adds_up(result) else []),
+             strings.COPY_RESULT_COST.format(cost=result.cost_text),
              charged_text(result)]
-    if result.get("review"):
+    if result.review:
         lines.append(strings.COPY_RESULT_REVIEW)
     return lines
 
@@ -78,7 +76,7 @@ class CopyScreen(PanelScreen):
         super().__init__(app, "copy", strings.COPY_TITLE)
         c, m = self.colours, self.metrics
         self.session_key = ""
-        self.result: dict[str, Any] | None = None
+        self.result: CopyResult | None = None
         self.stopping = False
         self.enforced = True
         self.texts: list[str] = []
@@ -110,27 +108,27 @@ class CopyScreen(PanelScreen):
         self.note.text = strings.COPY_STARTING
         self.stop.disabled = True
 
-    def show_progress(self, view: dict[str, Any]) -> bool:
+    def show_progress(self, view: CopyProgress) -> bool:
         """Live pages and cost of the session this panel started (or found running); False
         for a late page count after the session's result."""
-        key = str(view.get("session_key", ""))
+        key = view.session_key
         if self.result is not None and key == self.session_key:
             return False
         if key != self.session_key:
             self.session_key, self.result = key, None
             self._live()
-        self.pages.text = pages_text(int(view.get("pages") or 0))
+        self.pages.text = pages_text(view.pages)
         self.kinds.text = kinds_text(view)
-        self.cost.text = strings.COPY_COST.format(cost=view.get("cost_text", ""))
-        self.enforced = view.get("enforced") is not False
+        self.cost.text = strings.COPY_COST.format(cost=view.cost_text)
+        self.enforced = view.enforced
         if not self.stopping:
             self.note.text = self.ready_text()
             self.stop.disabled = False
         return True
 
-    def show_result(self, result: dict[str, Any]) -> bool:
+    def show_result(self, result: CopyResult) -> bool:
         """The settled session; False when it is not this screen's session."""
-        key = str(result.get("session_key", ""))
+        key = result.session_key
         if self.session_key and key != self.session_key:
             return False
         self.session_key, self.result = key, result

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from kivy.uix.boxlayout import BoxLayout
 
+from agent.api.payloads import CopyResult, PrinterStatus
 from ui import strings
 from ui.host import PanelHost
 from ui.screens.base import PanelScreen
@@ -39,22 +38,22 @@ class IdleScreen(PanelScreen):
         self._row = row
         self.body.add_widget(row)
 
-    def show_printer(self, status: dict[str, Any]) -> None:
+    def show_printer(self, status: PrinterStatus) -> None:
         """A PrinterStatus from the agent: name, state and whether alerts need a button."""
-        self.header.title.text = status.get("name") or strings.PRINTER_UNKNOWN_NAME
-        state = status.get("state", "unknown")
+        self.header.title.text = status.name or strings.PRINTER_UNKNOWN_NAME
+        state = status.state
         self.printer_state.text = strings.PRINTER_STATE.get(state,
                                                             strings.PRINTER_STATE["unknown"])
         self.printer_state.color = (self.colours.danger if state == "stopped"
                                     else self.colours.muted)
-        alerts = status.get("alerts") or []
+        alerts = status.alerts
         self.alerts.text = strings.IDLE_ALERTS.format(count=len(alerts))
         if alerts and self.alerts.parent is None:
             self._row.add_widget(self.alerts)
         elif not alerts and self.alerts.parent is not None:
             self._row.remove_widget(self.alerts)
 
-    def show_copy_result(self, result: dict[str, Any]) -> None:
+    def show_copy_result(self, result: CopyResult) -> None:
         """A copy session that ended with the logout settles a moment later: its pages and
         charge replace the goodbye, where the user still looks."""
         self.banner.show(logged_out_text(result), "info")

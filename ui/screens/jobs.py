@@ -5,14 +5,13 @@ Releasing is two taps from here (a job, then Print selected) or one (Print all).
 
 from __future__ import annotations
 
-from typing import Any
-
 from kivy.properties import BooleanProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.scrollview import ScrollView
 
+from agent.api.payloads import Expired, HeldJob, Session
 from ui import strings
 from ui.host import PanelHost
 from ui.screens.base import PanelScreen, short_time
@@ -22,22 +21,22 @@ from ui.widgets import Box, Text, big_button
 CHECKED, UNCHECKED = "\u2611", "\u2610"
 
 
-def job_details(job: dict[str, Any]) -> str:
+def job_details(job: HeldJob) -> str:
     """One line: when it was sent, pages, colour and sides, in the user's words. A job whose
     pages could not be counted says so, and that its figure is a deposit held until it
     prints, not its price."""
-    pages, copies = job.get("pages"), int(job.get("copies", 1) or 1)
-    if job.get("estimate_kind") == "deposit" or pages is None:
-        count = strings.JOBS_PAGES_UNKNOWN.format(amount=job.get("estimate_text", ""))
+    pages, copies = job.pages, job.copies or 1
+    if job.estimate_kind == "deposit" or pages is None:
+        count = strings.JOBS_PAGES_UNKNOWN.format(amount=job.estimate_text)
     elif copies > 1:
-        count = strings.JOBS_COPIES.format(pages=int(pages), copies=copies)
+        count = strings.JOBS_COPIES.format(pages=pages, copies=copies)
     else:
         count = strings.JOBS_PAGE if pages == 1 else strings.JOBS_PAGES.format(pages=pages)
     return "  \u00b7  ".join((
-        strings.JOBS_SUBMITTED.format(time=short_time(str(job.get("submitted_at", "")))),
+        strings.JOBS_SUBMITTED.format(time=short_time(job.submitted_at or "")),
         count,
-        strings.JOBS_COLOUR if job.get("color") else strings.JOBS_MONO,
-        strings.JOBS_DUPLEX if job.get("duplex") else strings.JOBS_SIMPLEX,
+        strings.JOBS_COLOUR if job.color else strings.JOBS_MONO,
+        strings.JOBS_DUPLEX if job.duplex else strings.JOBS_SIMPLEX,
     ))
 
 
@@ -50,10 +49,10 @@ def waited_text(seconds: float) -> str:
     return strings.JOBS_SECONDS.format(count=max(1, round(seconds)))
 
 
-def expired_text(expired: list[dict[str, Any]]) -> str:
+def expired_text(expired: list[Expired]) -> str:
     """E.g. 'report.pdf waited more than 4 hours and was deleted. You were not charged.'"""
-    waited = waited_text(float(expired[0].get("waited_s", 0)))
-    names = ", ".join(str(job.get("name", "")) for job in expired[:2])
+    waited = waited_text(expired[0].waited_s)
+    names = ", ".join(job.name for job in expired[:2])
     if len(expired) > 2:
         names = strings.JOBS_AND_MORE.format(names=names, more=len(expired) - 2)
     text = strings.JOBS_EXPIRED if len(expired) == 1 else strings.JOBS_EXPIRED_MANY
@@ -65,7 +64,7 @@ class JobRow(ButtonBehavior, Box):
 
     selected = BooleanProperty(False)
 
-    def __init__(self, job: dict[str, Any], colours: Colours, metrics: Metrics) -> None:
+    def __init__(self, job: HeldJob, colours: Colours, metrics: Metrics) -> None:
         super().__init__(bg=colours.surface, orientation="horizontal", size_hint_y=None,
                          height=metrics.row_h, padding=(metrics.pad, metrics.spacing / 2),
                          spacing=metrics.pad)
@@ -74,13 +73,13 @@ class JobRow(ButtonBehavior, Box):
                           color=colours.accent, size_hint_x=None, width=metrics.font_huge,
                           halign="center")
         middle = BoxLayout(orientation="vertical")
-        middle.add_widget(Text(text=str(job.get("name", "")), font_size=metrics.font_body,
+        middle.add_widget(Text(text=job.name, font_size=metrics.font_body,
                                bold=True, color=colours.text, shorten=True,
                                shorten_from="right"))
         middle.add_widget(Text(text=job_details(job), font_name=SYMBOL_FONT,
                                font_size=metrics.font_small, color=colours.muted,
                                shorten=True, shorten_from="right"))
-        cost = Text(text=str(job.get("estimate_text", "")), font_size=metrics.font_body,
+        cost = Text(text=job.estimate_text, font_size=metrics.font_body,
                     bold=True, color=colours.text, halign="right", size_hint_x=None,
                     width=metrics.font_body * 5)
         for widget in (self.check, middle, cost):
@@ -133,16 +132,16 @@ class JobsScreen(PanelScreen):
         elif not copier and self.copy_button.parent is not None:
             self.bar.remove_widget(self.copy_button)
 
-    def show_session(self, session: dict[str, Any]) -> None:
+    def show_session(self, session: Session) -> None:
         self.header.title.text = strings.JOBS_TITLE.format(
-            name=session.get("display_name") or session.get("user", ""))
+            name=session.display_name or session.user)
 
     def show_loading(self) -> None:
         self.banner.clear()
         self._set_rows([])
         self.empty.text = strings.JOBS_LOADING
 
-    def show_jobs(self, jobs: list[dict[str, Any]]) -> None:
+    def show_jobs(self, jobs: list[HeldJob]) -> None:
         self._set_rows(jobs)
         self.empty.text = strings.JOBS_EMPTY
 
@@ -155,12 +154,12 @@ class JobsScreen(PanelScreen):
     def show_info(self, text: str) -> None:
         self.banner.show(text, "success")
 
-    def show_expired(self, expired: list[dict[str, Any]]) -> None:
+    def show_expired(self, expired: list[Expired]) -> None:
         """Jobs deleted for waiting too long: said once the list is shown, so nobody hunts
         for a job that is gone."""
         self.banner.show(expired_text(expired), "info")
 
-    def _set_rows(self, jobs: list[dict[str, Any]]) -> None:
+    def _set_rows(self, jobs: list[HeldJob]) -> None:
         self.list.clear_widgets()
         self.rows = [JobRow(job, self.colours, self.metrics) for job in jobs]
         for row in self.rows:
@@ -174,7 +173,7 @@ class JobsScreen(PanelScreen):
         self._on_select()
 
     def selected_ids(self) -> list[int]:
-        return [int(row.job["id"]) for row in self.rows if row.selected]
+        return [row.job.id for row in self.rows if row.selected]
 
     def _on_select(self, *_: object) -> None:
         count = len(self.selected_ids())

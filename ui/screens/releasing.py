@@ -6,10 +6,9 @@ knows when every job is done; the money figures always come from the agent.
 
 from __future__ import annotations
 
-from typing import Any
-
 from kivy.graphics import Color, Rectangle
 
+from agent.api.payloads import JobStatus, Release
 from ui import strings
 from ui.host import PanelHost
 from ui.screens.base import PanelScreen
@@ -44,7 +43,7 @@ class ReleasingScreen(PanelScreen):
         self.order: list[str] = []
         self.names: dict[str, str] = {}
         self.estimates: dict[str, str] = {}
-        self.results: dict[str, dict[str, Any]] = {}
+        self.results: dict[str, JobStatus] = {}
         self.current = ""
         self.job_name = Text(text="", font_size=m.font_title, bold=True, color=c.text,
                              halign="center", shorten=True, shorten_from="right", fit=False,
@@ -64,28 +63,28 @@ class ReleasingScreen(PanelScreen):
                        self.cancel):
             self.body.add_widget(widget)
 
-    def start(self, releases: list[dict[str, Any]], names: dict[int, str],
-              early: dict[str, dict[str, Any]]) -> None:
+    def start(self, releases: list[Release], names: dict[int, str],
+              early: dict[str, JobStatus]) -> None:
         """Follow these releases; `early` holds results that beat the release reply."""
         self.banner.clear()
-        self.order = [str(r["job_key"]) for r in releases]
-        self.names = {str(r["job_key"]): names.get(int(r["id"]), "") for r in releases}
-        self.estimates = {str(r["job_key"]): str(r.get("estimate_text", "")) for r in releases}
+        self.order = [r.job_key for r in releases]
+        self.names = {r.job_key: names.get(r.id, "") for r in releases}
+        self.estimates = {r.job_key: r.estimate_text for r in releases}
         self.results = {k: v for k, v in early.items() if k in self.names}
         self.current = ""
         self._focus(self._next_pending())
 
-    def show_progress(self, status: dict[str, Any]) -> None:
-        key = str(status.get("job_key", ""))
+    def show_progress(self, status: JobStatus) -> None:
+        key = status.job_key
         if key not in self.names or key in self.results:
             return
         if key != self.current:
             self._focus(key)
-        printed, total = int(status.get("printed") or 0), int(status.get("total") or 0)
+        printed, total = status.printed, status.total or 0
         self.page.text = strings.RELEASING_PAGE.format(printed=printed, total=total)
         self.bar.set(printed / total if total else 0.0)
-        if status.get("state") == "stopped":
-            kind = str(status.get("stopped_for") or "")
+        if status.state == "stopped":
+            kind = status.stopped_for or ""
             self.note.text = strings.RELEASING_STOPPED.format(
                 problem=strings.ALERT_TITLE.get(kind, kind or strings.PRINTER_STATE["stopped"]),
                 help=strings.ALERT_HELP.get(kind, strings.ALERT_HELP_DEFAULT))
@@ -93,9 +92,9 @@ class ReleasingScreen(PanelScreen):
         else:
             self.note.color = self.colours.muted
 
-    def show_result(self, status: dict[str, Any]) -> bool:
+    def show_result(self, status: JobStatus) -> bool:
         """Record a settled job; True when every followed job has its result."""
-        key = str(status.get("job_key", ""))
+        key = status.job_key
         if key not in self.names:
             return False
         self.results[key] = status
@@ -107,7 +106,7 @@ class ReleasingScreen(PanelScreen):
     def all_done(self) -> bool:
         return bool(self.order) and self._next_pending() == ""
 
-    def ordered_results(self) -> list[dict[str, Any]]:
+    def ordered_results(self) -> list[JobStatus]:
         return [self.results[k] for k in self.order if k in self.results]
 
     def cancel_current(self) -> None:

@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.scrollview import ScrollView
 
+from agent.api.payloads import JobStatus
 from ui import strings
 from ui.host import PanelHost
 from ui.screens.base import PanelScreen
 from ui.widgets import Box, Text, big_button
 
 
-def result_lines(status: dict[str, Any]) -> list[str]:
+def result_lines(status: JobStatus) -> list[str]:
     """The plain-words summary of one settled job."""
-    lines = [strings.RESULT_PRINTED.format(printed=status.get("printed", 0),
-                                           total=status.get("total", 0)),
-             strings.RESULT_CHARGED.format(amount=status.get("charged_text", ""))]
-    if int(status.get("refunded") or 0) > 0:
-        refund = strings.RESULT_REFUNDED.format(amount=status.get("refunded_text", ""))
-        reason = str(status.get("reason_text") or "")
+    total = "?" if status.total is None else status.total  # a job whose pages were unknown
+    lines = [strings.RESULT_PRINTED.format(printed=status.printed, total=total),
+             strings.RESULT_CHARGED.format(amount=status.charged_text)]
+    if status.refunded > 0:
+        refund = strings.RESULT_REFUNDED.format(amount=status.refunded_text)
+        reason = status.reason_text or ""
         lines.append(f"{refund}: {reason}" if reason else refund)
     else:
         lines.append(strings.RESULT_NO_REFUND)
-    if status.get("review"):
+    if status.review:
         lines.append(strings.RESULT_REVIEW)
     return lines
 
@@ -48,7 +47,7 @@ class ResultScreen(PanelScreen):
         self.body.add_widget(bar)
         self.texts: list[str] = []
 
-    def show_results(self, results: list[dict[str, Any]]) -> None:
+    def show_results(self, results: list[JobStatus]) -> None:
         c, m = self.colours, self.metrics
         self.list.clear_widgets()
         self.texts = []
@@ -56,7 +55,7 @@ class ResultScreen(PanelScreen):
             card = Box(bg=c.surface, orientation="vertical", size_hint_y=None,
                        padding=m.pad, spacing=m.spacing / 2)
             card.bind(minimum_height=card.setter("height"))
-            card.add_widget(Text(text=str(status.get("name") or status.get("job_key", "")),
+            card.add_widget(Text(text=status.name or status.job_key,
                                  font_size=m.font_title, bold=True, color=c.text, fit=True))
             for line in result_lines(status):
                 card.add_widget(Text(text=line, font_size=m.font_body, color=c.text,
