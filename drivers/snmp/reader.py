@@ -1,14 +1,13 @@
 """Async Printer-MIB + Host Resources reader on our own SNMP v2c client (drivers.snmp.transport).
 
-The printer's device and markers are found by walking once (drivers.snmp.layout). Then one
-GET carries what metering needs (the markers' life counts, status, error state), a second
-GET the optional values (unit, serial, console, vendor counters), and one GETBULK walk the
-alert table. A printer that refuses part of a GET (genErr, noSuchName) is asked again in
-halves, so one value it cannot give never costs the others; what it refused alone is then
-remembered and left out of later GETs, and asked again now and then
-(drivers.snmp.refusals). Timeouts, "-2 unknown", wrong
-types and junk become unknown values, each with its reason in `unknowns` and `problem`;
-nothing here raises for them.
+The printer's device and markers are found by walking (drivers.snmp.layout), once and again
+after a restart. Then one GET carries what metering needs (the markers' life counts, status,
+error state), a second GET the optional values (unit, serial, console, vendor counters), and
+one GETBULK walk the alert table. A printer that refuses part of a GET (genErr, noSuchName)
+is asked again in halves, so one value it cannot give never costs the others; what it
+refused alone is then remembered and left out of later GETs, and asked again now and then
+(drivers.snmp.refusals). Timeouts, "-2 unknown", wrong types and junk become unknown values,
+each with its reason in `unknowns` and `problem`; nothing here raises for them.
 """
 
 from __future__ import annotations
@@ -301,8 +300,9 @@ class SnmpReader:
         return Layout(device, ((device, marker),))
 
     async def layout(self) -> Layout:
-        """The printer's device and markers, walked once and kept; the profile's indexes
-        when the profile says not to walk or the walk gets no answer (tried again)."""
+        """The printer's device and markers, walked once and kept (walked again after the
+        printer restarts); the profile's indexes when the profile says not to walk or the
+        walk gets no answer (tried again)."""
         if self._layout is not None:
             return self._layout
         default = self._default_layout()
@@ -344,7 +344,8 @@ class SnmpReader:
         if recheck:
             self._refusals.asked()
         uptime = values.get(optional["uptime_oid"])
-        self._refusals.uptime(int(uptime) if isinstance(uptime, TimeTicks) else None)
+        if self._refusals.uptime(int(uptime) if isinstance(uptime, TimeTicks) else None):
+            self._layout = None  # new firmware may number its device and markers anew
         decoded = _Decoded(values, refused, p.counter_bits)
         unit_oids = [optional["counter_unit_oid"], *units[1:]]
         markers = tuple(

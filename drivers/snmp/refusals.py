@@ -68,12 +68,15 @@ class Refusals:
                 self._asked_at = self._clock()
             self._refused |= refused
 
-    def uptime(self, ticks: int | None) -> None:
-        """Note the printer's sysUpTime. When it went back the printer restarted (maybe
-        with new firmware), and what it refused before is asked again at the next reading.
-        A counter that wrapped (after 497 days) reads as a restart too: one extra GET."""
+    def uptime(self, ticks: int | None) -> bool:
+        """Note the printer's sysUpTime; whether it went back. Then the printer restarted
+        (maybe with new firmware), and what it refused before is asked again at the next
+        reading. A counter that wrapped (after 497 days) reads as a restart too: one extra
+        GET."""
         if ticks is None:
-            return
-        if self._uptime is not None and ticks < self._uptime:
+            return False
+        restarted = self._uptime is not None and ticks < self._uptime
+        if restarted:
             self._asked_at = -math.inf
         self._uptime = ticks
+        return restarted

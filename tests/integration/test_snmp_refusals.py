@@ -157,3 +157,23 @@ async def test_a_restart_asks_again_at_once(sim_client: SimClient, wire: Wire) -
     snap, gets = await wire.read()  # no time has passed on the reader's clock
     assert snap.serial == "SIM0000001" and "serial" not in snap.unknowns
     assert any(map(asks_serial, gets))
+
+
+async def test_a_restart_walks_the_device_again(sim_client: SimClient, wire: Wire) -> None:
+    """New firmware may number the printer's device anew: after sysUpTime goes back the
+    reader walks again and reads the counter where it now is."""
+    deadline = time.monotonic() + 10
+    while (snap := (await wire.read())[0]).uptime_ticks is None or snap.uptime_ticks < 100:
+        assert time.monotonic() < deadline, "the simulator's sysUpTime did not reach 1 s"
+        await asyncio.sleep(0.05)
+    assert (snap.device_index, snap.life_count) == (1, 0)
+    sim_client.profiles("hrdevice-2")  # the printer is hrDevice 2 from now on
+    sim_client.power_cycle()
+    walks = len(wire.relay.requests) - len(wire.relay.gets())
+    snap, _ = await wire.read()  # sees the restart; still reads device 1, which is gone
+    assert snap.device_index == 1 and snap.life_count is None
+    assert len(wire.relay.requests) - len(wire.relay.gets()) == walks + 1  # alerts only
+    sim_client.wait_job(sim_client.submit("doc", "alice", 3, hold=False), ("completed",))
+    snap, _ = await wire.read()
+    assert (snap.device_index, snap.life_count, snap.printer_status) == (2, 3, "idle")
+    assert "life_count" not in snap.unknowns
