@@ -38,9 +38,9 @@ def test_a_printer_refusing_everything_is_asked_for_everything_again() -> None:
 def test_sysuptime_going_back_makes_the_recheck_due_at_once() -> None:
     refusals = Refusals(recheck_s=600, clock=Clock())
     refusals.note({A: 1}, {B: "printer refused it"})
-    refusals.uptime(5000)
-    refusals.uptime(None)  # not reported this time: says nothing about a restart
-    refusals.uptime(6000)
+    assert not refusals.uptime(5000)
+    assert not refusals.uptime(None)  # not reported this time: says nothing about a restart
+    assert not refusals.uptime(6000)
     assert not refusals.due()
-    refusals.uptime(300)
+    assert refusals.uptime(300)
     assert refusals.due()
