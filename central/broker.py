@@ -10,11 +10,14 @@ ENROL_USER = "enrol"
 DEVICE_ACL = """\
 # Devices: the username is the device id; a device writes only under its own root.
 pattern write pagetally/v1/+/%u/txn
+pattern write pagetally/v1/+/%u/txns
 pattern write pagetally/v1/+/%u/status
 pattern write pagetally/v1/+/%u/printer
 pattern write pagetally/v1/+/%u/rpc/req
 pattern read pagetally/v1/+/%u/ack
 pattern read pagetally/v1/+/%u/rpc/res
+# ...and reads central's status, to learn whether an instance takes batched txns (v1.2).
+pattern read pagetally/v1/_central/+/status
 
 # The central ledger service reads every device's txns and requests, writes acks and answers.
 user central

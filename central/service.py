@@ -2,11 +2,12 @@
 
 Threads, and why: paho runs its network loop on its own thread (`loop_start`); its callbacks
 only put messages on a queue. ONE DB worker (the caller of `run`, normally the main thread)
-owns the ledger connection, takes whatever txns are queued (up to `batch_max`), applies them
-in one commit, publishes the acks, waits until the broker has taken them (their PUBACKs),
-and only then acknowledges the txn messages to the broker (paho manual ack). rpc requests
-(sign-ins, statements) have a queue and `rpc_threads` threads of their own, each with its
-own connection, so an access code's argon2 check never holds up txns. So:
+owns the ledger connection, takes whatever txns are queued (about `batch_max`, alone or in
+contract v1.2 batches), applies them in one commit, publishes the acks, waits until the
+broker has taken them (their PUBACKs), and only then acknowledges the txn messages to the
+broker (paho manual ack). rpc requests (sign-ins, statements) have a queue and
+`rpc_threads` threads of their own, each with its own connection, so an access code's argon2
+check never holds up txns. So:
 
 * the ledger never sees two writers and never blocks the network loop;
 * a txn the broker considers delivered is committed AND its ack is safely at the broker;
@@ -57,16 +58,19 @@ from central.storage.sqldb import DatabaseUnavailable
 from contract import (
     RPC_SHARED_SUBSCRIPTION,
     STATUS_SUBSCRIPTION,
+    TXN_BATCH_SHARED_SUBSCRIPTION,
     TXN_SHARED_SUBSCRIPTION,
     AckPayload,
     ContractError,
     StatusPayload,
+    Topic,
     TopicError,
     TxnPayload,
     central_status_topic,
     decode_txn,
     encode,
     parse_topic,
+    split_txn_batch,
     topic,
 )
 from contract.version import VERSION
@@ -97,11 +101,14 @@ class ServiceConfig:
     rpc_threads: int = 2
 
 
+InboundKind = Literal["txn", "txns", "rpc"]
+
+
 @dataclass
 class Inbound:
     """One message handed from the network thread to the DB worker."""
 
-    kind: Literal["txn", "rpc"]
+    kind: InboundKind
     topic: str
     payload: bytes
     mid: int
@@ -109,6 +116,13 @@ class Inbound:
     generation: int
     response_topic: str | None = None
     correlation: bytes | None = None
+
+    @property
+    def weight(self) -> int:
+        """About how many txns the message carries, to size a commit. A batch is counted by
+        its `"txn_id"` keys, a scan much cheaper than decoding it twice; the DB worker
+        decodes it properly."""
+        return max(1, self.payload.count(b'"txn_id"')) if self.kind == "txns" else 1
 
 
 @dataclass(frozen=True)
@@ -125,7 +139,10 @@ Outcome = Literal["taken", "lost", "late"]
 
 @dataclass
 class _Decoded:
+    """One txn of an inbound message (a `txns` message carries several)."""
+
     message: Inbound
+    payload: bytes
     txn: TxnPayload | None = None
     txn_id: str | None = None
     reason: str | None = None
@@ -190,7 +207,8 @@ class CentralService:
         return c
 
     def _status(self, online: bool) -> bytes:
-        return encode(StatusPayload(online, self.config.version, self._since))
+        """Also the announcement that this instance reads batched txns (contract v1.2)."""
+        return encode(StatusPayload(online, self.config.version, self._since, txn_batch=True))
 
     # network thread ---------------------------------------------------------------------
 
@@ -205,6 +223,7 @@ class CentralService:
         # statuses at QoS 0: nothing to PUBACK, and the retained ones come again on every
         # (re)subscribe, so a missed one is caught up at the next connect
         client.subscribe([(TXN_SHARED_SUBSCRIPTION, SubscribeOptions(qos=1)),
+                          (TXN_BATCH_SHARED_SUBSCRIPTION, SubscribeOptions(qos=1)),
                           (RPC_SHARED_SUBSCRIPTION, SubscribeOptions(qos=1)),
                           (STATUS_SUBSCRIPTION, SubscribeOptions(qos=0, noLocal=True))])
         self._publish(self._status_topic, self._status(True), retain=True)
@@ -230,7 +249,8 @@ class CentralService:
         if msg.topic.endswith("/status"):
             self.features.note_status(msg.topic, bytes(msg.payload))
             return
-        kind: Literal["txn", "rpc"] = "rpc" if msg.topic.endswith("/rpc/req") else "txn"
+        kind: InboundKind = ("rpc" if msg.topic.endswith("/rpc/req") else
+                             "txns" if msg.topic.endswith("/txns") else "txn")
         props = msg.properties
         (self.rpc_inbox if kind == "rpc" else self.inbox).put(Inbound(
             kind, msg.topic, bytes(msg.payload), msg.mid, msg.qos, self._generation,
@@ -296,11 +316,13 @@ class CentralService:
                 batch = [inbox.get(timeout=0.2)]
             except queue.Empty:
                 continue
-            while len(batch) < most:
+            size = batch[0].weight
+            while size < most:
                 try:
                     batch.append(inbox.get_nowait())
                 except queue.Empty:
                     break
+                size += batch[-1].weight
             self._until_done(handle, batch, stop)
 
     @staticmethod
@@ -336,16 +358,32 @@ class CentralService:
 
     def answer(self, rpc: RpcHandler, batch: list[Inbound]) -> None:
         """Answer rpc requests (on an rpc thread, with that thread's handler)."""
-        self._puback_when_published([(m, self._answer(rpc, m)) for m in batch], "rpc")
+        self._puback_when_published([(m, [self._answer(rpc, m)]) for m in batch], "rpc")
 
-    def _decode(self, message: Inbound) -> _Decoded:
-        item = _Decoded(message)
+    def _decode_message(self, message: Inbound) -> list[_Decoded]:
+        """The txns of one message: one for `txn`, each of a batch for `txns`. A batch that
+        cannot be read at all is one rejected item with no txn to answer."""
         try:
             where = parse_topic(message.topic)
-            item.site, item.device = where.site, where.device
-            txn = decode_txn(message.payload)
-        except (TopicError, ContractError) as exc:
-            item.reason, item.txn_id = str(exc), _txn_id_of(message.payload)
+        except TopicError as exc:
+            return [_Decoded(message, message.payload, reason=str(exc),
+                             txn_id=_txn_id_of(message.payload))]
+        if message.kind != "txns":
+            return [self._decode(message, where, message.payload)]
+        try:
+            parts = split_txn_batch(message.payload)
+        except ContractError as exc:
+            return [_Decoded(message, message.payload, reason=str(exc), site=where.site,
+                             device=where.device)]
+        return [self._decode(message, where, part) for part in parts]
+
+    @staticmethod
+    def _decode(message: Inbound, where: Topic, payload: bytes) -> _Decoded:
+        item = _Decoded(message, payload, site=where.site, device=where.device)
+        try:
+            txn = decode_txn(payload)
+        except ContractError as exc:
+            item.reason, item.txn_id = str(exc), _txn_id_of(payload)
             return item
         item.txn_id = str(txn.txn_id)
         if (txn.site, txn.device) != (where.site, where.device):
@@ -356,7 +394,7 @@ class CentralService:
         return item
 
     def _ingest(self, messages: list[Inbound]) -> None:
-        items = [self._decode(m) for m in messages]
+        items = [item for m in messages for item in self._decode_message(m)]
         good = [i for i in items if i.txn is not None]
         results = self.ledger.apply_batch([(i.txn, i.device) for i in good if i.txn])
         for item, result in zip(good, results, strict=True):
@@ -375,19 +413,25 @@ class CentralService:
             info = self._publish(message.topic, message.payload)
             for position in message.answers:
                 answers[owner[position]] = info
-        # then the broker: each txn is PUBACKed once the message carrying its ack is taken
-        self._puback_when_published([(item.message, answer)
-                                     for item, answer in zip(items, answers, strict=True)],
-                                    "txn")
+        # then the broker: each message is PUBACKed once the messages carrying the acks of
+        # all its txns are taken
+        by_message: dict[int, tuple[Inbound, list[Answer]]] = {}
+        for item, answer in zip(items, answers, strict=True):
+            by_message.setdefault(id(item.message), (item.message, []))[1].append(answer)
+        self._puback_when_published(list(by_message.values()), "txn")
 
-    def _puback_when_published(self, sent: list[tuple[Inbound, Answer]],
+    def _puback_when_published(self, sent: list[tuple[Inbound, list[Answer]]],
                                kind: Literal["txn", "rpc"]) -> None:
-        """PUBACK each message once what we published for it is at the broker; leave the rest
-        unacknowledged, to be redelivered and answered again."""
+        """PUBACK each message once everything we published for it is at the broker; leave
+        the rest unacknowledged, to be redelivered and answered again."""
         deadline = time.monotonic() + self.config.publish_timeout_s
         lost = late = 0
-        for message, answer in sent:
-            outcome = self._taken(answer, message.generation, deadline)
+        for message, answers in sent:
+            distinct = {id(answer): answer for answer in answers}.values()  # a batch's acks
+            outcomes = {self._taken(answer, message.generation, deadline)
+                        for answer in distinct}
+            outcome: Outcome = ("lost" if "lost" in outcomes else
+                                "late" if "late" in outcomes else "taken")
             if outcome == "taken" and self._puback(message):
                 continue
             if outcome == "late":
@@ -446,14 +490,15 @@ class CentralService:
             log.warning("rejected txn %s from %s/%s: %s", item.txn_id or "(no usable txn_id)",
                         item.site, item.device, item.reason)
             self.ledger.record_rejection(item.txn_id, item.site, item.device, item.reason,
-                                         item.message.payload)
+                                         item.payload)
             if result is None and item.txn_id and item.site != "?":
                 result = ApplyResult(item.txn_id, "rejected", 0, item.reason)
         if result is None:
             return None
         # "unchanged" is a posting's (a reset to the balance it had); a device txn never is
         status = "applied" if result.status == "unchanged" else result.status
-        return AckPayload(uuid.UUID(result.txn_id), status, result.balance,
+        txn_id = item.txn.txn_id if item.txn is not None else uuid.UUID(result.txn_id)
+        return AckPayload(txn_id, status, result.balance,
                           result.reason[:500] if result.reason else None)
 
     def _puback(self, message: Inbound) -> bool:

@@ -16,9 +16,11 @@ from contract.codec import (
     decode_status,
     decode_txn,
     encode,
+    split_txn_batch,
 )
 from contract.payloads import (
     MAX_ACK_BATCH,
+    MAX_TXN_BATCH,
     AccountParams,
     AccountRequest,
     AccountResponse,
@@ -40,14 +42,17 @@ from contract.payloads import (
     RpcResponse,
     StatusPayload,
     TransactionRow,
+    TxnBatch,
     TxnPayload,
 )
 from contract.topics import (
     CENTRAL_SITE,
+    CENTRAL_STATUS_SUBSCRIPTION,
     KINDS,
     ROOT,
     RPC_SHARED_SUBSCRIPTION,
     STATUS_SUBSCRIPTION,
+    TXN_BATCH_SHARED_SUBSCRIPTION,
     TXN_SHARED_SUBSCRIPTION,
     Topic,
     TopicError,
@@ -58,8 +63,9 @@ from contract.topics import (
 )
 
 VERSION = 1
-#: v1.1 adds one thing: AckBatch on `ack`, for devices whose status says `ack_batch`.
-MINOR_VERSION = 1
+#: v1.1 adds AckBatch on `ack`, for devices whose status says `ack_batch`; v1.2 adds
+#: TxnBatch on `txns`, sent while a central instance's status says `txn_batch`.
+MINOR_VERSION = 2
 
 
 def json_schema() -> dict[str, object]:
@@ -69,13 +75,15 @@ def json_schema() -> dict[str, object]:
     return build()
 
 __all__ = [
-    "CENTRAL_SITE", "KINDS", "MAX_ACK_BATCH", "MINOR_VERSION", "ROOT", "RPC_SHARED_SUBSCRIPTION",
-    "STATUS_SUBSCRIPTION", "TXN_SHARED_SUBSCRIPTION", "VERSION", "AccountParams", "AccountRequest",
+    "CENTRAL_SITE", "CENTRAL_STATUS_SUBSCRIPTION", "KINDS", "MAX_ACK_BATCH", "MAX_TXN_BATCH",
+    "MINOR_VERSION", "ROOT", "RPC_SHARED_SUBSCRIPTION", "STATUS_SUBSCRIPTION",
+    "TXN_BATCH_SHARED_SUBSCRIPTION", "TXN_SHARED_SUBSCRIPTION", "VERSION", "AccountParams",
+    "AccountRequest",
     "AccountResponse", "AccountStatement", "AccountSummary", "AckBatch", "AckPayload",
     "AuthParams", "AuthRequest", "AuthResponse", "ContractError", "InvalidResponse", "JobInfo",
     "LinkCardParams", "LinkCardRequest", "LinkCardResponse", "PrinterPayload", "RpcError",
     "RpcRequest", "RpcResponse", "StatusPayload", "Topic", "TopicError", "TransactionRow",
-    "TxnPayload", "central_status_topic", "decode", "decode_ack", "decode_acks", "decode_printer",
-    "decode_request", "decode_response", "decode_status", "decode_txn", "device_root", "encode",
-    "json_schema", "parse_topic", "topic",
+    "TxnBatch", "TxnPayload", "central_status_topic", "decode", "decode_ack", "decode_acks",
+    "decode_printer", "decode_request", "decode_response", "decode_status", "decode_txn",
+    "device_root", "encode", "json_schema", "parse_topic", "split_txn_batch", "topic",
 ]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 
 from contract.payloads import (
+    MAX_TXN_BATCH,
     AckBatch,
     AckPayload,
     PrinterPayload,
@@ -70,6 +71,19 @@ def encode(payload: msgspec.Struct) -> bytes:
 
 def decode_txn(data: bytes | str) -> TxnPayload:
     return decode(data, TxnPayload, "the txn payload")
+
+
+class _RawTxnBatch(msgspec.Struct, forbid_unknown_fields=True):
+    """A TxnBatch with its txns left encoded, so each is decoded (and refused) on its own."""
+
+    txns: Annotated[list[msgspec.Raw], msgspec.Meta(min_length=1, max_length=MAX_TXN_BATCH)]
+
+
+def split_txn_batch(data: bytes | str) -> list[bytes]:
+    """The txns of one `txns` message (contract v1.2), each still encoded: one bad txn must
+    cost only itself, so central decodes each with `decode_txn`, as if it came alone."""
+    batch: _RawTxnBatch = decode(data, _RawTxnBatch, "the txn batch")
+    return [bytes(raw) for raw in batch.txns]
 
 
 def decode_ack(data: bytes | str) -> AckPayload:

@@ -1,4 +1,4 @@
-"""Payloads of MQTT contract v1 (and v1.1's batched ack) as msgspec Structs.
+"""Payloads of MQTT contract v1 (v1.1's batched acks, v1.2's batched txns) as msgspec Structs.
 
 Strict on purpose: unknown fields are refused, money is integer minor units (a float such as
 1.5 or 1.0 is refused), `txn_id` is a UUID, and every time is an ISO 8601 string in UTC.
@@ -29,6 +29,7 @@ ErrorCode = Literal["bad_request", "wrong_code", "unknown_card", "not_found", "l
                     "card_taken", "wrong_pin", "internal"]
 MAX_ROWS = 100
 MAX_ACK_BATCH = 1000  # acks in one AckBatch message (central splits larger commits)
+MAX_TXN_BATCH = 200  # txns in one TxnBatch message
 MAX_DAYS = 90
 
 
@@ -81,6 +82,18 @@ class TxnPayload(_Strict):
                              " expected 0 or more")
 
 
+class TxnBatch(_Strict):
+    """`txns` in contract v1.2, agent → central, QoS 1: several txns in one message.
+
+    Sent only while a central instance's status says `txn_batch`. Each txn in it is checked,
+    applied, acked or rejected on its own, exactly as if it had come alone on `txn`; the
+    batch only saves the packets (a PUBLISH and a PUBACK per txn) that bounded a backlog's
+    drain.
+    """
+
+    txns: Annotated[list[TxnPayload], msgspec.Meta(min_length=1, max_length=MAX_TXN_BATCH)]
+
+
 class AckPayload(_Strict):
     """`ack`, central → agent, QoS 1, sent only after the ledger commit."""
 
@@ -105,12 +118,15 @@ class StatusPayload(_Strict):
 
     `ack_batch` (contract v1.1): the device reads AckBatch on its `ack` topic. Absent means
     a v1 device, which gets one AckPayload per txn.
+    `txn_batch` (contract v1.2, only in a central instance's status): this instance reads
+    TxnBatch on `txns`. A device batches its txns only while an online instance says so.
     """
 
     online: bool
     version: Annotated[str, msgspec.Meta(max_length=64)]
     since: UtcTime
     ack_batch: bool = False
+    txn_batch: bool = False
 
     def __post_init__(self) -> None:
         _require_utc(self.since, "since")

@@ -23,11 +23,13 @@ from contract.payloads import (
     RpcRequest,
     RpcResponse,
     StatusPayload,
+    TxnBatch,
     TxnPayload,
 )
 
 PAYLOADS: dict[str, Any] = {
     "TxnPayload": TxnPayload,
+    "TxnBatch": TxnBatch,
     "AckPayload": AckPayload,
     "AckBatch": AckBatch,
     "StatusPayload": StatusPayload,

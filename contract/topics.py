@@ -12,15 +12,20 @@ from dataclasses import dataclass
 from typing import Literal
 
 ROOT = "pagetally/v1"
-Kind = Literal["txn", "ack", "status", "printer", "rpc/req", "rpc/res"]
-KINDS: tuple[Kind, ...] = ("txn", "ack", "status", "printer", "rpc/req", "rpc/res")
+Kind = Literal["txn", "txns", "ack", "status", "printer", "rpc/req", "rpc/res"]
+KINDS: tuple[Kind, ...] = ("txn", "txns", "ack", "status", "printer", "rpc/req", "rpc/res")
 
 #: Central's own status lives under this reserved site; devices must not use it.
 CENTRAL_SITE = "_central"
 #: Shared subscription that spreads txns over every central instance in group "central".
 TXN_SHARED_SUBSCRIPTION = f"$share/central/{ROOT}/+/+/txn"
+#: The same for batched txns (contract v1.2), in the same group.
+TXN_BATCH_SHARED_SUBSCRIPTION = f"$share/central/{ROOT}/+/+/txns"
 #: Central answers every device's requests; shared too so only one instance answers.
 RPC_SHARED_SUBSCRIPTION = f"$share/central/{ROOT}/+/+/rpc/req"
+#: Every central instance's retained status, which devices read to learn whether an online
+#: instance takes batched txns (contract v1.2).
+CENTRAL_STATUS_SUBSCRIPTION = f"{ROOT}/{CENTRAL_SITE}/+/status"
 #: Every device's retained status; NOT shared: each central instance must know which
 #: devices read batched acks (contract v1.1).
 STATUS_SUBSCRIPTION = f"{ROOT}/+/+/status"

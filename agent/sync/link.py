@@ -19,9 +19,10 @@ import aiomqtt
 import paho.mqtt.client as paho
 from paho.mqtt.properties import Properties
 
+from agent.sync.central_status import CentralInstances
 from contract.codec import encode
 from contract.payloads import StatusPayload
-from contract.topics import topic
+from contract.topics import CENTRAL_STATUS_SUBSCRIPTION, topic
 from contract.version import VERSION
 
 log = logging.getLogger("pagetally.sync")
@@ -68,6 +69,7 @@ class CentralLink:
         #: waits for it instead of wrongly reporting "offline".
         self.first_attempt_done = asyncio.Event()
         self.handlers: dict[str, Handler] = {}
+        self.central = CentralInstances()
         self._on_connect: list[Callable[[], None]] = []
 
     def topic(self, kind: str) -> str:
@@ -129,9 +131,19 @@ class CentralLink:
                 tls_context=self.s.tls_context(),
                 socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
             )
+            # paho calls this on the loop as each status arrives, not through the queue
+            # aiomqtt's `messages` reads (which runs only after connect is done)
+            client._client.message_callback_add(
+                CENTRAL_STATUS_SUBSCRIPTION,
+                lambda _c, _u, m: self.central.note(m.topic, bytes(m.payload)))
             try:
                 async with client:
                     self.client = client
+                    # first, so the instances' retained statuses are read (by the callback,
+                    # as they arrive) before the next SUBACK, and the outbox's first send
+                    # already knows whether central takes batched txns
+                    self.central.forget()
+                    await client.subscribe(CENTRAL_STATUS_SUBSCRIPTION, qos=0)
                     await client.subscribe(self.topic("ack"), qos=1)
                     await client.subscribe(self.topic("rpc/res"), qos=1)
                     await client.publish(self.topic("status"), self._status(True), qos=1,

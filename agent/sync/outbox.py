@@ -4,10 +4,13 @@ The ledger is the queue: nothing lives only in memory. On every (re)connect all 
 rows are sent again in `seq` order; central is idempotent by txn_id and answers a repeat
 with "duplicate", so a resend can never charge twice.
 
-Throughput comes from three things: up to `window` txns in flight at once (central's ack,
+Throughput comes from four things: up to `window` txns in flight at once (central's ack,
 not the broker's PUBACK, is what frees a slot, so the sender never waits on PUBACKs); the
-ledger is re-read only when half the window is free; and acks are committed in batches on a
-worker thread, so the loop keeps reading acks during each fsync and the next batch is larger.
+ledger is re-read only when half the window is free; acks are committed in batches on a
+worker thread, so the loop keeps reading acks during each fsync and the next batch is larger;
+and while a central instance takes them (contract v1.2), the txns due at once go out in
+batches of up to `batch` per message, so a backlog costs the client and the broker a packet
+pair per batch instead of per txn. Nothing waits to fill a batch: a lone txn goes alone.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from collections.abc import Callable
 
 import aiomqtt
 
-from agent.ledger import Ledger
+from agent.ledger import Ledger, Txn
 from agent.sync.link import CentralLink
 from agent.sync.payload import txn_payload
 from contract.codec import ContractError, decode_acks, encode
+from contract.payloads import MAX_TXN_BATCH, TxnBatch
 
 log = logging.getLogger("pagetally.sync.outbox")
 
@@ -37,11 +41,14 @@ FIRST_RESEND_S = 1.0
 
 class OutboxSender:
     def __init__(self, ledger: Ledger, link: CentralLink, *, window: int = 500,
-                 resend_after_s: float = 10.0,
+                 batch: int = 100, resend_after_s: float = 10.0,
                  on_acks: Callable[[list[Ack]], None] | None = None) -> None:
+        if not 1 <= batch <= MAX_TXN_BATCH:
+            raise ValueError(f"batch must be 1 to {MAX_TXN_BATCH} txns, not {batch}")
         self.ledger = ledger
         self.link = link
         self.window = window
+        self.batch = batch
         self.resend_after_s = resend_after_s
         self._resend_s = resend_after_s  # the current wait before a resend
         self.on_acks = on_acks
@@ -122,19 +129,34 @@ class OutboxSender:
                         if now - self._sent.get(t.txn_id, -self._resend_s)
                         < self._resend_s)
         room = self.window - in_flight
-        site, device = self.link.s.site, self.link.s.device
+        due: list[Txn] = []
         again = 0
         for txn in pending:
-            if room <= 0:
+            if len(due) >= room:
                 break
             sent = self._sent.get(txn.txn_id)
             if sent is not None and now - sent < self._resend_s:
                 continue
             again += sent is not None
             self._sent[txn.txn_id] = now
-            self.link.publish_nowait("txn", encode(txn_payload(txn, site=site, device=device)))
-            room -= 1
+            due.append(txn)
+        self._publish(due)
         if again:
             log.info("no ack from central after %.0f s for %d txn(s): sent them again",
                      self._resend_s, again)
             self._resend_s = min(self._resend_s * 2, self.resend_after_s)
+
+    def _publish(self, due: list[Txn]) -> None:
+        """One `txn` message per txn, or (v1.2) `txns` messages of up to `batch` each."""
+        site, device = self.link.s.site, self.link.s.device
+        payloads = [txn_payload(txn, site=site, device=device) for txn in due]
+        if len(payloads) > 1 and self.batch > 1 and self.link.central.take_batches:
+            for start in range(0, len(payloads), self.batch):
+                part = payloads[start:start + self.batch]
+                if len(part) == 1:
+                    self.link.publish_nowait("txn", encode(part[0]))
+                else:
+                    self.link.publish_nowait("txns", encode(TxnBatch(part)))
+            return
+        for payload in payloads:
+            self.link.publish_nowait("txn", encode(payload))

@@ -71,6 +71,7 @@ def sqlite_path(url: str | Path) -> Path:
 
 
 def _plain(params: Params) -> tuple[Any, ...]:
+    """PostgreSQL's integer columns refuse a bool; SQLite takes one as 0 or 1 by itself."""
     return tuple(int(p) if isinstance(p, bool) else p for p in params)
 
 
@@ -108,13 +109,13 @@ class SqliteDb:
 
     def execute(self, sql: str, params: Params = ()) -> Cursor:
         try:
-            return self._conn.execute(sql, _plain(params))
+            return self._conn.execute(sql, params)  # sqlite3 stores a bool as 0 or 1
         except sqlite3.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         try:
-            self._conn.executemany(sql, (_plain(r) for r in rows))
+            self._conn.executemany(sql, rows)
         except sqlite3.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
 

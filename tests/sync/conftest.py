@@ -117,3 +117,22 @@ def sync_env(tmp_path: Path) -> Iterator[SyncEnv]:
     env = start_sync_env(tmp_path)
     yield env
     stop_sync_env(env)
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A broker that knows the device (for the outbox tests)."""
+    b = Mosquitto(tmp_path / "broker", devices=(DEVICE,)).start()
+    yield b
+    b.kill()
+
+
+@pytest.fixture
+def central(tmp_path: Path, broker: Mosquitto) -> Iterator[CentralRunner]:
+    """Seeded, not started: each test starts it when its story needs central."""
+    db = tmp_path / "central.db"
+    seed_central(db)
+    runner = CentralRunner(db, broker)
+    yield runner
+    for child in runner.runs:
+        child.stop()
