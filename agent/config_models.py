@@ -126,7 +126,10 @@ class MqttConfig(Section, frozen=True):
     reconnect_min_s: Seconds = 0.2
     reconnect_max_s: Seconds = 30.0
     resend_after_s: Seconds = 10.0
-    outbox_window: Count = 500
+    outbox_window: Count = 2000
+    """Four of central's commits (500 txns each by default): central applies the next
+    while the agent records the acks of the last, so a backlog does not wait on each round
+    trip (bench/sync.py; figures in docs/scaling.md)."""
 
     def __post_init__(self) -> None:
         if self.port == 0:

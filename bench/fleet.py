@@ -151,7 +151,7 @@ def specs(args: argparse.Namespace, port: int, people: tuple[Any, ...]) -> list[
 
 def measure(args: argparse.Namespace, work: Path, stack: contextlib.ExitStack
             ) -> dict[str, Any]:
-    pg = start_server()
+    pg = start_server(durable=True)  # fsync on, as in production
     stack.callback(pg.stop)
     names = tuple(n for s in specs(args, 0, ()) for n in s.devices)
     broker = Mosquitto(work / "broker", devices=names).start()

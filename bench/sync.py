@@ -45,6 +45,7 @@ import paho.mqtt.client as mqtt
 import psutil
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
+from agent.config_models import MqttConfig
 from agent.ledger import Ledger
 from agent.sync.link import CentralLink, LinkSettings
 from agent.sync.outbox import Ack, OutboxSender
@@ -295,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="the agent announces contract v1: one ack message per txn")
     p.add_argument("--txn-batch", type=int, default=100,
                    help="most txns per `txns` message (contract v1.2); 1: one txn a message")
-    p.add_argument("--window", type=int, default=500, help="the outbox window (agent config)")
+    p.add_argument("--window", type=int, default=MqttConfig().outbox_window,
+                   help="the outbox window (agent config `outbox_window`)")
     p.add_argument("--batch-max", type=int, default=500, help="central's txns per commit")
     p.add_argument("--inflight", type=int, default=100,
                    help="paho in-flight QoS 1 messages, raw and at central")
@@ -307,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         db = str(workdir / "central.db")
         if args.store == "postgres":
-            server = start_server()
+            server = start_server(durable=True)  # fsync on, as in production
             cleanup.callback(server.stop)
             db = server.new_database("bench")
         broker = Mosquitto(workdir / "broker", devices=(DEVICE,)).start()

@@ -54,6 +54,8 @@ class PostgresServer:
     root: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    durable: bool = False
+    """Flush to disk as a production server does (benchmarks); tests need not."""
     _count: int = 0
 
     @property
@@ -75,14 +77,15 @@ class PostgresServer:
             subprocess.run([str(bin_dir / "initdb"), "-D", str(self.data), "-U", DB_USER,
                             "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"],
                            check=True, capture_output=True, preexec_fn=drop, cwd=self.root)
-        # fsync off: these are throw-away clusters, and what is tested is what the database
-        # answers, not the disk; room for many connections: a test's ledgers are not always
-        # closed before the garbage collector gets to them
+        # fsync off unless durable: these are throw-away clusters, and what a test checks is
+        # what the database answers, not the disk; room for many connections: a test's
+        # ledgers are not always closed before the garbage collector gets to them
+        flush = [] if self.durable else ["-c", "fsync=off", "-c", "full_page_writes=off"]
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [str(bin_dir / "postgres"), "-D", str(self.data), "-p", str(self.port),
-                 "-h", "127.0.0.1", "-k", str(self.root), "-c", "fsync=off",
-                 "-c", "full_page_writes=off", "-c", "max_connections=400"],
+                 "-h", "127.0.0.1", "-k", str(self.root), *flush,
+                 "-c", "max_connections=400"],
                 stdout=log, stderr=subprocess.STDOUT, preexec_fn=drop, cwd=self.root)
         deadline = time.monotonic() + timeout
         while True:
@@ -122,6 +125,7 @@ class PostgresServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_server() -> PostgresServer:
+def start_server(*, durable: bool = False) -> PostgresServer:
     # not under /tmp/pytest-of-root: the unprivileged server user must reach its directory
-    return PostgresServer(Path(tempfile.mkdtemp(prefix="pagetally-pg-"))).start()
+    return PostgresServer(Path(tempfile.mkdtemp(prefix="pagetally-pg-")),
+                          durable=durable).start()

@@ -174,8 +174,8 @@ class SqlLedger(GroupsMixin, RunsMixin, MembersMixin):
             plan = plan_batch(txns, seen, balances, self.currency)
             db.executemany("UPDATE accounts SET balance = ? WHERE username = ?",
                            [(b, u) for u, b in plan.balances.items()])
-            db.executemany(_INSERT_TXN, [_txn_row(t, by, after, applied_at)
-                                         for t, by, after in plan.inserts])
+            db.insert_many("transactions", TXN_COLUMNS,
+                           [_txn_row(t, by, after, applied_at) for t, by, after in plan.inserts])
         return plan.results
 
     def post(self, postings: Sequence[Posting]) -> list[ApplyResult]:
