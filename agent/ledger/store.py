@@ -281,9 +281,11 @@ class Ledger(CopySessions):
                                      (txn_id,)).fetchone()
             return None if row is None else str(row[0])
 
-    def pending_outbox(self, limit: int = 500) -> list[Txn]:
-        """Unacknowledged transactions, oldest first: the sync task's work list."""
-        return self._txns("outbox = 'pending' ORDER BY seq LIMIT ?", (limit,))
+    def pending_outbox(self, limit: int = 500, *, after_seq: int = 0) -> list[Txn]:
+        """Unacknowledged transactions, oldest first: the sync task's work list. `after_seq`
+        skips those it already sent, so a busy outbox reads only what is new."""
+        return self._txns("outbox = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
+                          (after_seq, limit))
 
     def mark_attempted(self, txn_ids: list[str]) -> None:
         """Count a publish attempt (for diagnostics of a stuck outbox)."""
@@ -302,16 +304,14 @@ class Ledger(CopySessions):
             if status not in _OUTBOX_FOR_ACK:
                 raise ValueError(f"unknown ack status {status!r} for txn {txn_id}")
         now = self._now()
-        changed = 0
         with self._write():
-            for txn_id, status, balance in txn_ids_with_status:
-                cursor = self._conn.execute(
-                    "UPDATE txns SET outbox = ?, ack_status = ?, ack_balance = ?, acked_at = ?"
-                    " WHERE txn_id = ? AND outbox = 'pending'",
-                    (_OUTBOX_FOR_ACK[status], status, balance, now, txn_id),
-                )
-                changed += cursor.rowcount
-        return changed
+            cursor = self._conn.executemany(  # rowcount: the rows changed, summed
+                "UPDATE txns SET outbox = ?, ack_status = ?, ack_balance = ?, acked_at = ?"
+                " WHERE txn_id = ? AND outbox = 'pending'",
+                [(_OUTBOX_FOR_ACK[status], status, balance, now, txn_id)
+                 for txn_id, status, balance in txn_ids_with_status],
+            )
+        return cursor.rowcount
 
     def add_adjustment(
         self, user: str, amount: int, note: str, *, reason: str | None = None

@@ -6,11 +6,13 @@ with "duplicate", so a resend can never charge twice.
 
 Throughput comes from four things: up to `window` txns in flight at once (central's ack,
 not the broker's PUBACK, is what frees a slot, so the sender never waits on PUBACKs); the
-ledger is re-read only when half the window is free; acks are committed in batches on a
-worker thread, so the loop keeps reading acks during each fsync and the next batch is larger;
-and while a central instance takes them (contract v1.2), the txns due at once go out in
-batches of up to `batch` per message, so a backlog costs the client and the broker a packet
-pair per batch instead of per txn. Nothing waits to fill a batch: a lone txn goes alone.
+ledger is re-read only when half the window is free, and then only for txns newer than the
+last one sent (everything pending only when a resend is due); acks are committed in batches
+on a worker thread, so the loop keeps reading acks during each fsync and the next batch is
+larger; and while a central instance takes them (contract v1.2), the txns due at once go
+out in batches of up to `batch` per message, so a backlog costs the client and the broker a
+packet pair per batch instead of per txn. Nothing waits to fill a batch: a lone txn goes
+alone.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class OutboxSender:
         self.on_acks = on_acks
         self._wake = asyncio.Event()
         self._sent: dict[str, float] = {}  # txn_id -> when last published on this connection
+        self._high_seq = 0  # the newest txn published on this connection
         self._acks: list[Ack] = []
         self._ack_ready = asyncio.Event()
         self._ledger_turn = asyncio.Lock()  # one ledger call at a time, each on a thread
@@ -66,6 +69,7 @@ class OutboxSender:
 
     def _reconnected(self) -> None:
         self._sent.clear()
+        self._high_seq = 0
         self._resend_s = min(FIRST_RESEND_S, self.resend_after_s)
         self.kick()
 
@@ -117,17 +121,18 @@ class OutboxSender:
         overdue = any(now - sent >= self._resend_s for sent in self._sent.values())
         if len(self._sent) > self.window // 2 and not overdue:
             return  # plenty in flight: re-read the ledger when half the window is free
+        # only what is newer than anything sent, unless something waits to be sent again
+        after, most = ((0, self.window + len(self._sent)) if overdue
+                       else (self._high_seq, self.window - len(self._sent)))
         async with self._ledger_turn:  # on a thread, so acks keep arriving meanwhile
-            pending = await asyncio.to_thread(self.ledger.pending_outbox,
-                                              self.window + len(self._sent))
+            pending = await asyncio.to_thread(self.ledger.pending_outbox, most,
+                                              after_seq=after)
         if not self.link.connected.is_set():
             return
         arrived = {txn_id for txn_id, _, _ in self._acks}  # acked, not yet committed
         pending = [t for t in pending if t.txn_id not in arrived]
         now = time.monotonic()
-        in_flight = sum(1 for t in pending
-                        if now - self._sent.get(t.txn_id, -self._resend_s)
-                        < self._resend_s)
+        in_flight = sum(1 for sent in self._sent.values() if now - sent < self._resend_s)
         room = self.window - in_flight
         due: list[Txn] = []
         again = 0
@@ -140,6 +145,7 @@ class OutboxSender:
             again += sent is not None
             self._sent[txn.txn_id] = now
             due.append(txn)
+        self._high_seq = max([self._high_seq, *(t.seq for t in due)])
         self._publish(due)
         if again:
             log.info("no ack from central after %.0f s for %d txn(s): sent them again",

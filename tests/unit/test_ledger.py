@@ -210,12 +210,13 @@ def test_outbox_is_ordered_and_acks_apply_in_one_batch(ledger: Ledger) -> None:
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs) == 7
     assert [t.kind for t in pending][-2:] == ["refund", "adjustment"]
     assert [t.seq for t in ledger.pending_outbox(limit=3)] == seqs[:3]
+    assert [t.seq for t in ledger.pending_outbox(limit=2, after_seq=seqs[2])] == seqs[3:5]
 
     changed = ledger.mark_acked(
         [(pending[0].txn_id, "applied", 900), (pending[1].txn_id, "duplicate", 800),
-         (adj.txn_id, "rejected", None)]
+         (adj.txn_id, "rejected", None), (pending[0].txn_id, "applied", 1)]
     )  # fmt: skip
-    assert changed == 3
+    assert changed == 3  # the repeated ack changed nothing
     assert [t.seq for t in ledger.pending_outbox()] == seqs[2:6]
     first = ledger.txns(session_key=keys[0])[0]
     assert (first.outbox, first.ack_status, first.ack_balance) == ("acked", "applied", 900)
