@@ -16,8 +16,10 @@ pattern write pagetally/v1/+/%u/printer
 pattern write pagetally/v1/+/%u/rpc/req
 pattern read pagetally/v1/+/%u/ack
 pattern read pagetally/v1/+/%u/rpc/res
-# ...and reads central's status, to learn whether an instance takes batched txns (v1.2).
+# ...and reads central's status, to learn whether an instance takes batched txns, and its
+# request to send txns again after a ledger restore (v1.2).
 pattern read pagetally/v1/_central/+/status
+pattern read pagetally/v1/_central/ledger/resend
 
 # The central ledger service reads every device's txns and requests, writes acks and answers.
 user central

@@ -287,6 +287,10 @@ def main(argv: list[str]) -> int:
         from central.enrol_cli import main as enrol_main
 
         return enrol_main(argv[1:])
+    if argv[:1] == ["resend"]:  # no database, only the broker: central/resend_cli.py
+        from central.resend_cli import main as resend_main
+
+        return resend_main(argv[1:])
     args = parse_args(argv)
     try:
         return serve(args) if args.command == "serve" else admin_command(args)

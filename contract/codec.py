@@ -12,6 +12,7 @@ from contract.payloads import (
     AckBatch,
     AckPayload,
     PrinterPayload,
+    ResendRequest,
     RpcRequest,
     RpcResponse,
     StatusPayload,
@@ -117,6 +118,10 @@ def _is_batch(data: bytes | str) -> bool:
 
 def decode_status(data: bytes | str) -> StatusPayload:
     return decode(data, StatusPayload, "the status payload")
+
+
+def decode_resend(data: bytes | str) -> ResendRequest:
+    return decode(data, ResendRequest, "the resend request")
 
 
 def decode_printer(data: bytes | str) -> PrinterPayload:

@@ -132,6 +132,23 @@ class StatusPayload(_Strict):
         _require_utc(self.since, "since")
 
 
+class ResendRequest(_Strict):
+    """`resend` (contract v1.2), central → every device, QoS 1, retained on `RESEND_TOPIC`:
+    send again every txn that occurred at or after `since`, acked or not.
+
+    After the ledger is restored to an earlier point, central lacks txns it had already
+    acked; the devices still hold them. Central applies those it lacks and answers
+    "duplicate" for the rest. A device acts on each `request_id` once, so the retained
+    request reaches a device that was offline without repeating for the others.
+    """
+
+    request_id: uuid.UUID
+    since: UtcTime
+
+    def __post_init__(self) -> None:
+        _require_utc(self.since, "since")
+
+
 class PrinterPayload(_Strict):
     """`printer`, retained, QoS 0: the device's state for dashboards."""
 

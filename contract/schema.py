@@ -20,6 +20,7 @@ from contract.payloads import (
     AckBatch,
     AckPayload,
     PrinterPayload,
+    ResendRequest,
     RpcRequest,
     RpcResponse,
     StatusPayload,
@@ -34,6 +35,7 @@ PAYLOADS: dict[str, Any] = {
     "AckBatch": AckBatch,
     "StatusPayload": StatusPayload,
     "PrinterPayload": PrinterPayload,
+    "ResendRequest": ResendRequest,
     "RpcRequest": RpcRequest,
     "RpcResponse": RpcResponse,
 }

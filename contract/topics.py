@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 ROOT = "pagetally/v1"
-Kind = Literal["txn", "txns", "ack", "status", "printer", "rpc/req", "rpc/res"]
-KINDS: tuple[Kind, ...] = ("txn", "txns", "ack", "status", "printer", "rpc/req", "rpc/res")
+Kind = Literal["txn", "txns", "ack", "status", "printer", "rpc/req", "rpc/res", "resend"]
+KINDS: tuple[Kind, ...] = ("txn", "txns", "ack", "status", "printer", "rpc/req", "rpc/res",
+                           "resend")
 
 #: Central's own status lives under this reserved site; devices must not use it.
 CENTRAL_SITE = "_central"
@@ -26,6 +27,8 @@ RPC_SHARED_SUBSCRIPTION = f"$share/central/{ROOT}/+/+/rpc/req"
 #: Every central instance's retained status, which devices read to learn whether an online
 #: instance takes batched txns (contract v1.2).
 CENTRAL_STATUS_SUBSCRIPTION = f"{ROOT}/{CENTRAL_SITE}/+/status"
+#: Central's retained request that every device send its txns since a time again (v1.2).
+RESEND_TOPIC = f"{ROOT}/{CENTRAL_SITE}/ledger/resend"
 #: Every device's retained status; NOT shared: each central instance must know which
 #: devices read batched acks (contract v1.1).
 STATUS_SUBSCRIPTION = f"{ROOT}/+/+/status"

@@ -154,11 +154,23 @@ CREATE TABLE copy_sessions (
 CREATE INDEX copy_sessions_open ON copy_sessions (state) WHERE state = 'open';
 """
 
+# Central's requests to send txns again after its ledger was restored (contract v1.2): each
+# is acted on once, though the broker hands the retained request over at every connect.
+_V5 = """
+CREATE TABLE resend_requests (
+    request_id TEXT PRIMARY KEY,
+    since TEXT NOT NULL,
+    txns INTEGER NOT NULL,
+    handled_at TEXT NOT NULL
+);
+"""
+
 MIGRATIONS: list[Migration] = [
     (1, _V1),
     (2, _V2),
     (3, _V3),
     (4, _V4),
+    (5, _V5),
 ]
 
 

@@ -287,6 +287,24 @@ class Ledger(CopySessions):
         return self._txns("outbox = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
                           (after_seq, limit))
 
+    def resend_since(self, request_id: str, since: datetime) -> int | None:
+        """Put every acked txn that occurred at or after `since` back in the outbox, once per
+        request; returns how many, or None when this request was handled before. Rejected
+        txns stay as they are: central refused them."""
+        since_text = since.astimezone(UTC).isoformat(timespec="milliseconds").replace(
+            "+00:00", "Z")
+        with self._write():
+            if self._conn.execute("SELECT 1 FROM resend_requests WHERE request_id = ?",
+                                  (request_id,)).fetchone():
+                return None
+            count = self._conn.execute(
+                "UPDATE txns SET outbox = 'pending' WHERE outbox = 'acked' AND occurred_at >= ?",
+                (since_text,)).rowcount
+            self._conn.execute(
+                "INSERT INTO resend_requests (request_id, since, txns, handled_at)"
+                " VALUES (?, ?, ?, ?)", (request_id, since_text, count, self._now()))
+        return count
+
     def mark_attempted(self, txn_ids: list[str]) -> None:
         """Count a publish attempt (for diagnostics of a stuck outbox)."""
         with self._write():

@@ -22,12 +22,13 @@ from paho.mqtt.properties import Properties
 from agent.sync.central_status import CentralInstances
 from contract.codec import encode
 from contract.payloads import StatusPayload
-from contract.topics import CENTRAL_STATUS_SUBSCRIPTION, topic
+from contract.topics import CENTRAL_SITE, CENTRAL_STATUS_SUBSCRIPTION, ROOT, topic
 from contract.version import VERSION
 
 log = logging.getLogger("pagetally.sync")
 
 Handler = Callable[[aiomqtt.Message], Awaitable[None]]
+CENTRAL_ROOT = f"{ROOT}/{CENTRAL_SITE}/"
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,10 @@ class CentralLink:
 
     def on(self, kind: str, handler: Handler) -> None:
         self.handlers[self.topic(kind)] = handler
+
+    def on_central(self, where: str, handler: Handler) -> None:
+        """A handler for one of central's own topics, subscribed at every connect."""
+        self.handlers[where] = handler
 
     def on_connect(self, callback: Callable[[], None]) -> None:
         self._on_connect.append(callback)
@@ -146,6 +151,9 @@ class CentralLink:
                     await client.subscribe(CENTRAL_STATUS_SUBSCRIPTION, qos=0)
                     await client.subscribe(self.topic("ack"), qos=1)
                     await client.subscribe(self.topic("rpc/res"), qos=1)
+                    for where in self.handlers:
+                        if where.startswith(CENTRAL_ROOT):
+                            await client.subscribe(where, qos=1)
                     await client.publish(self.topic("status"), self._status(True), qos=1,
                                          retain=True)
                     log.info("connected to the broker at %s:%d", self.s.host, self.s.port)

@@ -28,8 +28,9 @@ import aiomqtt
 from agent.ledger import Ledger, Txn
 from agent.sync.link import CentralLink
 from agent.sync.payload import txn_payload
-from contract.codec import ContractError, decode_acks, encode
+from contract.codec import ContractError, decode_acks, decode_resend, encode
 from contract.payloads import MAX_TXN_BATCH, TxnBatch
+from contract.topics import RESEND_TOPIC
 
 log = logging.getLogger("pagetally.sync.outbox")
 
@@ -61,6 +62,7 @@ class OutboxSender:
         self._ack_ready = asyncio.Event()
         self._ledger_turn = asyncio.Lock()  # one ledger call at a time, each on a thread
         link.on("ack", self._handle_ack)
+        link.on_central(RESEND_TOPIC, self._handle_resend)
         link.on_connect(self._reconnected)
 
     def kick(self) -> None:
@@ -86,6 +88,28 @@ class OutboxSender:
                 log.error("central rejected txn %s: %s", ack.txn_id, ack.reason)
             self._acks.append((str(ack.txn_id), ack.status, ack.balance))
         self._ack_ready.set()
+
+    async def _handle_resend(self, message: aiomqtt.Message) -> None:
+        """Central's ledger was restored to an earlier point: send again what it may lack.
+        Each request is acted on once; the broker repeats the retained one at every connect,
+        and an empty payload is the request cleared."""
+        payload = bytes(message.payload)
+        if not payload:
+            return
+        try:
+            request = decode_resend(payload)
+        except ContractError as exc:
+            log.warning("ignored a resend request from central: %s", exc)
+            return
+        async with self._ledger_turn:
+            count = await asyncio.to_thread(self.ledger.resend_since,
+                                            str(request.request_id), request.since)
+        if count is None:
+            return
+        log.warning("central asked again for every txn since %s (its ledger was restored):"
+                    " sending %d acknowledged txn(s) again", request.since.isoformat(), count)
+        self._high_seq = 0  # they are older than anything sent on this connection
+        self.kick()
 
     async def run_acks(self) -> None:
         """Commit acks in batches: everything that arrived during the previous commit."""

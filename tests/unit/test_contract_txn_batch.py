@@ -1,6 +1,6 @@
-"""Contract v1.2's TxnBatch: central splits a batch into its txns still encoded (so each is
-refused alone), an unreadable batch fails in plain words, and the agent's view of central
-follows the instances' statuses."""
+"""Contract v1.2: central splits a TxnBatch into its txns still encoded (so each is refused
+alone), an unreadable batch or resend request fails in plain words, and the agent's view of
+central follows the instances' statuses."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ from agent.sync.central_status import CentralInstances
 from contract import (
     MAX_TXN_BATCH,
     ContractError,
+    ResendRequest,
     StatusPayload,
     TxnBatch,
     TxnPayload,
     central_status_topic,
+    decode_resend,
     decode_txn,
     encode,
     split_txn_batch,
@@ -107,3 +109,18 @@ def test_an_unreadable_instance_status_means_single_txns(
     central.note(where, b'{"online": "yes"}')
     assert not central.take_batches
     assert "central instance central-a sent a status we cannot read" in caplog.text
+
+
+@pytest.mark.parametrize(("data", "words"), [
+    (b'{"request_id":"0190f0b4-0000-7000-8000-000000000001",'
+     b'"since":"2026-11-30T08:00:00+01:00"}', "since must be in UTC"),
+    (b'{"request_id":"x","since":"2026-11-30T08:00:00Z"}', "not a valid UUID"),
+    (b'{"since":"2026-11-30T08:00:00Z"}', "missing required field 'request_id'"),
+    (b"\x00", "the resend request is not valid JSON"),
+])
+def test_bad_resend_requests_are_refused_in_plain_words(data: bytes, words: str) -> None:
+    with pytest.raises(ContractError) as caught:
+        decode_resend(data)
+    assert words in str(caught.value)
+    request = ResendRequest(uuid.uuid4(), NOW)
+    assert decode_resend(encode(request)) == request
