@@ -41,10 +41,9 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
-import msgspec
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
@@ -52,6 +51,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from central.acks import DeviceFeatures, group_acks
+from central.inbound import Decoded, Inbound, InboundKind, decode_message
 from central.rpc import RpcHandler
 from central.storage.base import ApplyResult, Ledger
 from central.storage.sqldb import DatabaseUnavailable
@@ -61,16 +61,11 @@ from contract import (
     TXN_BATCH_SHARED_SUBSCRIPTION,
     TXN_SHARED_SUBSCRIPTION,
     AckPayload,
-    ContractError,
     StatusPayload,
-    Topic,
     TopicError,
-    TxnPayload,
     central_status_topic,
-    decode_txn,
     encode,
     parse_topic,
-    split_txn_batch,
     topic,
 )
 from contract.version import VERSION
@@ -101,30 +96,6 @@ class ServiceConfig:
     rpc_threads: int = 2
 
 
-InboundKind = Literal["txn", "txns", "rpc"]
-
-
-@dataclass
-class Inbound:
-    """One message handed from the network thread to the DB worker."""
-
-    kind: InboundKind
-    topic: str
-    payload: bytes
-    mid: int
-    qos: int
-    generation: int
-    response_topic: str | None = None
-    correlation: bytes | None = None
-
-    @property
-    def weight(self) -> int:
-        """About how many txns the message carries, to size a commit. A batch is counted by
-        its `"txn_id"` keys, a scan much cheaper than decoding it twice; the DB worker
-        decodes it properly."""
-        return max(1, self.payload.count(b'"txn_id"')) if self.kind == "txns" else 1
-
-
 @dataclass(frozen=True)
 class _NotSent:
     """paho refused a publish outright (it raised); nothing went towards the broker."""
@@ -137,33 +108,10 @@ Answer = mqtt.MQTTMessageInfo | _NotSent | None
 Outcome = Literal["taken", "lost", "late"]
 
 
-@dataclass
-class _Decoded:
-    """One txn of an inbound message (a `txns` message carries several)."""
-
-    message: Inbound
-    payload: bytes
-    txn: TxnPayload | None = None
-    txn_id: str | None = None
-    reason: str | None = None
-    site: str = "?"
-    device: str = "?"
-    result: ApplyResult | None = field(default=None)
-
-
 def set_nodelay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
     """Without TCP_NODELAY a round trip waits ~40-90 ms for Nagle + delayed ACK."""
     if isinstance(sock, socket.socket):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
-def _txn_id_of(payload: bytes) -> str | None:
-    """The txn_id of a payload that failed validation, if it has a usable one, for the ack."""
-    try:
-        data = msgspec.json.decode(payload)
-        return str(uuid.UUID(data["txn_id"])) if isinstance(data, dict) else None
-    except (msgspec.DecodeError, KeyError, TypeError, ValueError, AttributeError):
-        return None
 
 
 def _plural(n: int, noun: str) -> str:
@@ -360,41 +308,8 @@ class CentralService:
         """Answer rpc requests (on an rpc thread, with that thread's handler)."""
         self._puback_when_published([(m, [self._answer(rpc, m)]) for m in batch], "rpc")
 
-    def _decode_message(self, message: Inbound) -> list[_Decoded]:
-        """The txns of one message: one for `txn`, each of a batch for `txns`. A batch that
-        cannot be read at all is one rejected item with no txn to answer."""
-        try:
-            where = parse_topic(message.topic)
-        except TopicError as exc:
-            return [_Decoded(message, message.payload, reason=str(exc),
-                             txn_id=_txn_id_of(message.payload))]
-        if message.kind != "txns":
-            return [self._decode(message, where, message.payload)]
-        try:
-            parts = split_txn_batch(message.payload)
-        except ContractError as exc:
-            return [_Decoded(message, message.payload, reason=str(exc), site=where.site,
-                             device=where.device)]
-        return [self._decode(message, where, part) for part in parts]
-
-    @staticmethod
-    def _decode(message: Inbound, where: Topic, payload: bytes) -> _Decoded:
-        item = _Decoded(message, payload, site=where.site, device=where.device)
-        try:
-            txn = decode_txn(payload)
-        except ContractError as exc:
-            item.reason, item.txn_id = str(exc), _txn_id_of(payload)
-            return item
-        item.txn_id = str(txn.txn_id)
-        if (txn.site, txn.device) != (where.site, where.device):
-            item.reason = (f"the payload says site/device {txn.site}/{txn.device} but it was"
-                           f" published under {where.site}/{where.device}")
-        else:
-            item.txn = txn
-        return item
-
     def _ingest(self, messages: list[Inbound]) -> None:
-        items = [item for m in messages for item in self._decode_message(m)]
+        items = [item for m in messages for item in decode_message(m)]
         good = [i for i in items if i.txn is not None]
         results = self.ledger.apply_batch([(i.txn, i.device) for i in good if i.txn])
         for item, result in zip(good, results, strict=True):
@@ -482,7 +397,7 @@ class CentralService:
             log.warning("could not publish on %s: %s", where, exc)
             return _NotSent(str(exc))
 
-    def _ack_of(self, item: _Decoded) -> AckPayload | None:
+    def _ack_of(self, item: Decoded) -> AckPayload | None:
         """The ack for one decoded txn (a rejection is recorded first); None when there is
         no txn_id or device to answer."""
         result = item.result
