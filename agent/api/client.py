@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 from collections.abc import AsyncIterator
@@ -91,5 +90,11 @@ class ApiClient:
     async def close(self) -> None:
         self._writer.close()
         self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+        try:
             await self._task
+        except asyncio.CancelledError:
+            # the reader's cancel, which we asked for; but if the caller is being cancelled
+            # too (Ctrl-C in the demo), that must go on, or the caller carries on regardless
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
