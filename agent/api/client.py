@@ -41,7 +41,10 @@ class ApiClient:
         self._writer.write(protocol.request(method, params, req_id))
         await self._writer.drain()
         try:
-            return await asyncio.wait_for(future, timeout)
+            # asyncio.timeout, not wait_for: in 3.11 wait_for can swallow a cancel that
+            # arrives together with the answer, and the caller then carries on
+            async with asyncio.timeout(timeout):
+                return await future
         finally:
             self._pending.pop(req_id, None)
 
@@ -62,7 +65,8 @@ class ApiClient:
                 if name == method:
                     return params
 
-        return await asyncio.wait_for(wait(), timeout)
+        async with asyncio.timeout(timeout):  # not wait_for: see `call`
+            return await wait()
 
     async def _read_loop(self) -> None:
         try:
