@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import io
 import shlex
 import shutil
 import signal
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -206,6 +208,9 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    # each line as it is printed, also into a pipe or a log: the story is live progress
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="pagetally-demo-"))
     services = Services(workdir)
