@@ -145,10 +145,17 @@ def assert_cleaned_up(out: str) -> None:
     assert leftovers == [], f"processes still running: {leftovers}"
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl-C reaches a program started from a terminal. A test run started in the
+    background of a script ignores SIGINT, and its children inherit that (a demo started so
+    would rightly ignore it too), so the demo gets the terminal's default back."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_mid_print_stops_every_process() -> None:
     proc = subprocess.Popen([str(BIN / "pagetally"), "demo", "--no-panel", "--fast"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            cwd=ROOT)
+                            cwd=ROOT, preexec_fn=_as_from_a_terminal)
     assert proc.stdout is not None
     seen = []
     try:
