@@ -35,6 +35,17 @@ async def serve_ipp(reply: Reply) -> tuple[web.AppRunner, str]:
     return runner, f"ipp://127.0.0.1:{runner.addresses[0][1]}/ipp/print"
 
 
+def modules_loaded_by(*modules: str) -> set[str]:
+    """Every module a fresh interpreter has loaded after importing `modules`: what a process
+    that starts with them pays for in memory and start-up."""
+    code = (f"import json, sys\nimport {', '.join(modules)}\n"
+            "print(json.dumps(sorted(sys.modules)))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout))
+
+
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
     """A port free for both TCP and UDP right now."""
     while True:

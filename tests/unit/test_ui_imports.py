@@ -5,10 +5,9 @@ entry points that start it) know the concrete classes."""
 from __future__ import annotations
 
 import ast
-import json
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.helpers import modules_loaded_by
 
 UI = Path(__file__).resolve().parents[2] / "ui"
 
@@ -56,13 +55,7 @@ def test_the_panel_loads_the_agents_api_types_and_nothing_of_its_daemon() -> Non
     """The panel is a process of its own: its client edge decodes into agent.api's Structs,
     which need only msgspec (and contract's plain-words errors), never the agent's daemon,
     ledger or metering."""
-    code = ("import json, sys\n"
-            "import ui.agent_api, ui.controller\n"
-            "print(json.dumps(sorted(sys.modules)))\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, check=False)
-    assert done.returncode == 0, done.stderr
-    loaded = set(json.loads(done.stdout))
+    loaded = modules_loaded_by("ui.agent_api", "ui.controller")
     assert {m for m in loaded if m.split(".")[0] == "agent"} == {
         "agent", "agent.api", "agent.api.client", "agent.api.methods", "agent.api.params",
         "agent.api.payloads", "agent.api.protocol"}
