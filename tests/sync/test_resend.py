@@ -75,11 +75,14 @@ async def test_after_a_restore_the_terminals_send_what_central_lost(
 
 
 def test_a_request_is_acted_on_once_and_spares_rejected_txns(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path / "agent.db", device=DEVICE, site=SITE)
+    # a set clock: the ledger keeps times to the millisecond, so "now" could fall in the
+    # same millisecond as the txn before it
+    now = [dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)]
+    ledger = Ledger(tmp_path / "agent.db", device=DEVICE, site=SITE, clock=lambda: now[0])
     try:
         old = ledger.add_adjustment("alice", -1, "old")
         ledger.mark_acked([(old.txn_id, "applied", 0)])
-        cut = dt.datetime.now(dt.UTC)
+        cut = now[0] = now[0] + dt.timedelta(minutes=1)
         new = [ledger.add_adjustment("alice", -1, "new") for _ in range(3)]
         ledger.mark_acked([(new[0].txn_id, "applied", 0), (new[1].txn_id, "rejected", None)])
         assert ledger.resend_since("req-1", cut) == 1  # new[0]; new[2] was still pending
